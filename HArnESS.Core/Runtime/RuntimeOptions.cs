@@ -1,0 +1,51 @@
+using TorchSharp;
+
+namespace HArnESS.Runtime;
+
+/// <summary>
+/// How <see cref="HArnessRuntime.Initialize(RuntimeOptions?)"/> starts TorchSharp. Every property has a working default;
+/// environment variables fill what the options leave empty.
+/// </summary>
+public sealed record RuntimeOptions
+{
+    /// <summary>Environment variable naming a libtorch <c>lib</c> folder (e.g. a PyTorch install's <c>torch/lib</c>).</summary>
+    public const string LibTorchDirectoryVariable = "HARNESS_LIBTORCH_DIR";
+
+    /// <summary>Environment variable naming the folder where patched native libraries are cached.</summary>
+    public const string NativeCacheDirectoryVariable = "HARNESS_NATIVE_CACHE";
+
+    /// <summary>Environment variable with a device (<c>auto</c>, <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>).</summary>
+    public const string DeviceVariable = "HARNESS_DEVICE";
+
+    /// <summary>
+    /// Folder holding libtorch's shared libraries (<c>libc10.so</c>, <c>libtorch_cpu.so</c>, <c>libtorch.so</c>, and the
+    /// CUDA ones for a GPU build). Null: <see cref="LibTorchDirectoryVariable"/>, then the app's own backend package.
+    /// </summary>
+    public string? LibTorchDirectory { get; init; }
+
+    /// <summary>Folder for the patched copy of <c>libLibTorchSharp.so</c>. Null: <see cref="NativeCacheDirectoryVariable"/>, then <c>~/.cache/harness/native</c>.</summary>
+    public string? NativeCacheDirectory { get; init; }
+
+    /// <summary>The device models and tensors go to by default. Null: <see cref="DeviceVariable"/>, then Auto.</summary>
+    public ComputeDevice? Device { get; init; }
+
+    /// <summary>Intra-op CPU threads for libtorch; null leaves libtorch's default.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Default floating dtype for new tensors; null leaves float32.</summary>
+    public torch.ScalarType? DefaultDType { get; init; }
+
+    /// <summary>Global seed for libtorch's CPU and CUDA generators; null leaves them unseeded.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Start even when the libtorch found is not the version TorchSharp was built against (not recommended).</summary>
+    public bool AllowLibTorchVersionMismatch { get; init; }
+
+    internal void Validate()
+    {
+        if (Threads is < 1)
+            throw new HArnessConfigException($"RuntimeOptions.Threads must be at least 1, got {Threads}.", nameof(Threads));
+        if (DefaultDType is { } d && d is not (torch.ScalarType.Float16 or torch.ScalarType.BFloat16 or torch.ScalarType.Float32 or torch.ScalarType.Float64))
+            throw new HArnessConfigException($"RuntimeOptions.DefaultDType must be a floating type, got {d}.", nameof(DefaultDType));
+    }
+}

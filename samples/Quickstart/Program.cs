@@ -1,0 +1,4 @@
+using HArnESS.Runtime;
+
+var info = HArnessRuntime.Initialize();
+Console.WriteLine($"HArnESS runtime: {info}");
