@@ -15,8 +15,12 @@ namespace HArnESS.Data;
 /// Nothing is left out silently: utterances dropped by the length filter or skipped as unreadable are listed in
 /// <see cref="Dropped"/>, raised through <see cref="ItemDropped"/> and logged. Enumerate it again for another pass
 /// over the same epoch; call <see cref="SetEpoch"/> for a new shuffle and new random crops.
+/// <para>
+/// <c>await foreach (var batch in loader)</c> works through <see cref="GetAsyncEnumerator"/>; the loader implements only
+/// <see cref="IEnumerable{T}"/> so that LINQ calls on it are not ambiguous (use <see cref="AsAsyncEnumerable"/> for async LINQ).
+/// </para>
 /// </remarks>
-public sealed class AudioLoader : IEnumerable<AudioBatch>, IAsyncEnumerable<AudioBatch>
+public sealed class AudioLoader : IEnumerable<AudioBatch>
 {
     private readonly ILogger? _logger;
     private readonly Lock _gate = new();
@@ -113,9 +117,14 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>, IAsyncEnumerable<Audi
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Reads the batches of the current epoch asynchronously.</summary>
+    /// <summary>Reads the batches of the current epoch asynchronously (what <c>await foreach</c> calls).</summary>
     /// <param name="cancellationToken">Stops reading (the background reader too).</param>
-    public async IAsyncEnumerator<AudioBatch> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    public IAsyncEnumerator<AudioBatch> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
+        AsAsyncEnumerable(cancellationToken).GetAsyncEnumerator(cancellationToken);
+
+    /// <summary>The batches of the current epoch as an async sequence.</summary>
+    /// <param name="cancellationToken">Stops reading (the background reader too).</param>
+    public async IAsyncEnumerable<AudioBatch> AsAsyncEnumerable([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var items in ReadPrepared(cancellationToken).ConfigureAwait(false))
             yield return MakeBatch(items);
@@ -162,14 +171,21 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>, IAsyncEnumerable<Audi
                 {
                     await permits.WaitAsync(stop.Token).ConfigureAwait(false);
                     EnterFlight();
-                    var items = ReadBatch(batch);
-                    if (items.Length == 0)
+                    var handedOver = false;
+                    try
                     {
-                        Interlocked.Decrement(ref _inFlight);
-                        permits.Release();
-                        continue;
+                        var items = ReadBatch(batch);
+                        // Unbounded and not yet completed: TryWrite always succeeds; the permits bound the queue.
+                        handedOver = items.Length > 0 && channel.Writer.TryWrite(items);
                     }
-                    await channel.Writer.WriteAsync(items, stop.Token).ConfigureAwait(false);
+                    finally
+                    {
+                        if (!handedOver)
+                        {
+                            Interlocked.Decrement(ref _inFlight);
+                            permits.Release();
+                        }
+                    }
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
