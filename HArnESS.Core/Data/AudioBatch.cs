@@ -23,6 +23,9 @@ public sealed class AudioBatch : IDisposable
         var b = items.Count;
         var lengths = items.Select(i => (long)i.Samples.Length).ToArray();
         var t = b == 0 ? 0 : lengths.Max();
+        if ((long)b * t > Array.MaxLength)
+            throw new HArnessConfigException(
+                $"A batch of {b} utterances padded to {t} samples is too large for one tensor; set MaxTokens or MaxSampleSize.", nameof(AudioLoaderOptions.MaxTokens));
         var wave = new float[b * t];
         var mask = new bool[b * t];
         for (var i = 0; i < b; i++)
