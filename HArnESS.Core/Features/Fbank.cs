@@ -137,21 +137,14 @@ public sealed class Fbank : IFeatureExtractor
         if (f.SnipEdges)
             return wave.unfold(1, window, shift).narrow(1, 0, maxFrames);           // every utterance is >= one window
 
-        // Kaldi's reflection at both ends, per utterance: s < 0 → -s-1, s >= n → 2n-1-s (repeated until inside).
+        // Kaldi's reflection at both ends, per utterance (s < 0 → -s-1, s >= n → 2n-1-s, repeated until inside) is a
+        // symmetric extension with period 2n: r = s mod 2n, then r >= n → 2n-1-r. Closed form, so no loop.
         var pad = window / 2 - shift / 2;
         var idx = (torch.arange(maxFrames, device: wave.device) * shift - pad).view(1, -1, 1)
                   + torch.arange(window, device: wave.device).view(1, 1, -1);       // [1, M, window]
-        var n = torch.tensor(lens, device: wave.device).view(-1, 1, 1);            // [B, 1, 1]
-        idx = idx.expand(batch, maxFrames, window);
-        for (var pass = 0; pass < 64; pass++)
-        {
-            var below = idx.lt(0);
-            var above = idx.ge(n);
-            if (!below.logical_or(above).any().item<bool>()) break;
-            idx = torch.where(below, -idx - 1, idx);
-            idx = torch.where(above, 2 * n - 1 - idx, idx);
-        }
-        idx = idx.clamp(0, Math.Max(wave.shape[1] - 1, 0));                         // empty utterances only (never read)
+        var n = torch.tensor(lens, device: wave.device).clamp_min(1).view(-1, 1, 1);  // [B, 1, 1]
+        var r = idx.remainder(2 * n);                                                // [B, M, window], in [0, 2n)
+        idx = torch.where(r.ge(n), 2 * n - 1 - r, r);
         return wave.gather(1, idx.reshape(batch, -1)).view(batch, maxFrames, window);
     }
 
