@@ -9,7 +9,7 @@ namespace HArnESS.Features;
 /// with TorchSharp ops on the input's device and batched over padded waveforms. Constant tensors (window, mel bank) are
 /// built once per setting and device. Instances are cheap and thread-safe (dither draws are serialised).
 /// </summary>
-public sealed class Fbank : IFeatureExtractor
+public sealed class Fbank : WaveformFeatureExtractor
 {
     private readonly Lock _ditherGate = new();
     private Generator? _ditherGenerator;
@@ -27,23 +27,10 @@ public sealed class Fbank : IFeatureExtractor
     public FbankOptions Options { get; }
 
     /// <inheritdoc/>
-    public FrameOptions Frame => Options.Frame;
+    public override FrameOptions Frame => Options.Frame;
 
     /// <inheritdoc/>
-    public int FeatureDim => Options.FeatureDim;
-
-    /// <inheritdoc/>
-    public long FrameCount(long samples) => KaldiFrames.Count(samples, Options.Frame);
-
-    /// <summary>Filterbank of one utterance: waveform <c>[time]</c> → <c>[frames, FeatureDim]</c>.</summary>
-    /// <exception cref="HArnessDataException">The waveform is too short for one frame.</exception>
-    public Tensor Compute(Tensor waveform)
-    {
-        using var scope = NewDisposeScope();
-        var batch = FeatureBatching.SingleAsBatch(waveform);
-        var (features, _) = Compute(batch, torch.tensor(new[] { batch.shape[1] }));
-        return features.squeeze(0).MoveToOuterDisposeScope();
-    }
+    public override int FeatureDim => Options.FeatureDim;
 
     /// <summary>
     /// Filterbanks of a padded batch: <c>waveforms [batch, time]</c>, <c>lengths [batch]</c> → features
@@ -52,7 +39,7 @@ public sealed class Fbank : IFeatureExtractor
     /// </summary>
     /// <exception cref="HArnessConfigException">Shapes, dtypes or lengths are inconsistent.</exception>
     /// <exception cref="HArnessDataException">An utterance is too short for one frame.</exception>
-    public (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
+    public override (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
     {
         using var scope = NewDisposeScope();
         var core = ComputeCore(waveforms, lengths);

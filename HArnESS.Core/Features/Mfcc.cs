@@ -9,7 +9,7 @@ namespace HArnESS.Features;
 /// orthonormal DCT-II (<c>create_dct(..., norm='ortho')</c> with Kaldi's C0 column), cepstral liftering, optional energy
 /// in place of C0, HTK ordering. Runs on the input's device, batched over padded waveforms.
 /// </summary>
-public sealed class Mfcc : IFeatureExtractor
+public sealed class Mfcc : WaveformFeatureExtractor
 {
     private readonly Fbank _fbank;
 
@@ -27,23 +27,10 @@ public sealed class Mfcc : IFeatureExtractor
     public MfccOptions Options { get; }
 
     /// <inheritdoc/>
-    public FrameOptions Frame => Options.Frame;
+    public override FrameOptions Frame => Options.Frame;
 
     /// <inheritdoc/>
-    public int FeatureDim => Options.FeatureDim;
-
-    /// <inheritdoc/>
-    public long FrameCount(long samples) => KaldiFrames.Count(samples, Options.Frame);
-
-    /// <summary>MFCCs of one utterance: waveform <c>[time]</c> → <c>[frames, NumCeps]</c>.</summary>
-    /// <exception cref="HArnessDataException">The waveform is too short for one frame.</exception>
-    public Tensor Compute(Tensor waveform)
-    {
-        using var scope = NewDisposeScope();
-        var batch = FeatureBatching.SingleAsBatch(waveform);
-        var (features, _) = Compute(batch, torch.tensor(new[] { batch.shape[1] }));
-        return features.squeeze(0).MoveToOuterDisposeScope();
-    }
+    public override int FeatureDim => Options.FeatureDim;
 
     /// <summary>
     /// MFCCs of a padded batch: <c>waveforms [batch, time]</c>, <c>lengths [batch]</c> → features
@@ -51,7 +38,7 @@ public sealed class Mfcc : IFeatureExtractor
     /// </summary>
     /// <exception cref="HArnessConfigException">Shapes, dtypes or lengths are inconsistent.</exception>
     /// <exception cref="HArnessDataException">An utterance is too short for one frame.</exception>
-    public (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
+    public override (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
     {
         using var scope = NewDisposeScope();
         var core = _fbank.ComputeCore(waveforms, lengths);
