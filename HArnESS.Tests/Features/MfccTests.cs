@@ -52,8 +52,16 @@ public sealed class MfccTests
     public void DctMatrixIsOrthonormalWithoutLifter()
     {
         using var scope = NewDisposeScope();
-        var d = tensor(FlattenDct(Mfcc.DctMatrix(23, 23, 0.0)), new long[] { 23, 23 });
+        var d = tensor(FlattenDct(Mfcc.DctMatrix(23, 23)), new long[] { 23, 23 });
         Assert.That(FeatureFixtures.MaxAbsDiff(d.t().matmul(d), eye(23)), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void LifterMatchesKaldisFormula()
+    {
+        var l = Mfcc.LifterCoefficients(13, 22.0);
+        for (var i = 0; i < 13; i++) Assert.That(l[i], Is.EqualTo(1.0 + 11.0 * Math.Sin(Math.PI * i / 22.0)).Within(1e-5));
+        Assert.That(Mfcc.LifterCoefficients(3, 0.0), Is.EqualTo(new[] { 1f, 1f, 1f }));
     }
 
     private static float[] FlattenDct(float[,] m) => m.Cast<float>().ToArray();
