@@ -50,6 +50,19 @@ public sealed class FbankTests
     }
 
     [Test]
+    public void CachedConstantsSurviveTheCallersDisposeScopes()
+    {
+        var wave = FeatureFixtures.Signal("noise");
+        var fbank = new Fbank(new FbankOptions { NumMelBins = 31, Frame = new FrameOptions { WindowType = KaldiWindowType.Blackman } });
+        Tensor first;
+        using (var scope = NewDisposeScope())
+            first = fbank.Compute(wave).MoveToOuterDisposeScope();   // builds window and bank inside a scope that ends
+        using (var scope = NewDisposeScope())
+            Assert.That(FeatureFixtures.MaxAbsDiff(new Fbank(fbank.Options).Compute(wave), first), Is.EqualTo(0.0));
+        first.Dispose();
+    }
+
+    [Test]
     public void FrameCountFollowsKaldi()
     {
         var snip = new FrameOptions();
