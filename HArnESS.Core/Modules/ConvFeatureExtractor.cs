@@ -21,7 +21,7 @@ public sealed class ConvFeatureExtractor : nn.Module
         : base(nameof(ConvFeatureExtractor))
     {
         if (layers.Count == 0)
-            throw new HArnessConfigException("The conv stack is empty; give at least one (dim, kernel, stride).", "ConvLayers");
+            throw new HArnessConfigException("ConvLayers: the conv stack is empty; give at least one (dim, kernel, stride).", "ConvLayers");
         Layers = layers.ToArray();
         conv_layers = new ModuleList<ConvLayerBlock>();
         var inChannels = 1;
@@ -30,7 +30,7 @@ public sealed class ConvFeatureExtractor : nn.Module
             var spec = Layers[i];
             if (spec.Dim <= 0 || spec.Kernel <= 0 || spec.Stride <= 0)
                 throw new HArnessConfigException(
-                    $"Conv layer {i} is {spec}; dim, kernel and stride must be positive.", $"ConvLayers[{i}]");
+                    $"ConvLayers[{i}] is {spec}; dim, kernel and stride must be positive.", $"ConvLayers[{i}]");
             nn.Module<Tensor, Tensor>? norm = mode switch
             {
                 ConvNormMode.GroupNorm when i == 0 => nn.GroupNorm(spec.Dim, spec.Dim, eps: 1e-5, affine: true),
