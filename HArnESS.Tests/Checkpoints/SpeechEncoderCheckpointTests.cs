@@ -28,6 +28,7 @@ public sealed class SpeechEncoderCheckpointTests
     {
         using var student = SpeechEncoder.FromPreset(preset);
         student.eval();
+        InitGroupNorm(student);
         student.Save(_dir);
         using var loaded = SpeechEncoder.Load(_dir);
 
@@ -57,6 +58,19 @@ public sealed class SpeechEncoderCheckpointTests
         {
             Directory.Delete(again, true);
         }
+    }
+
+    /// <summary>
+    /// TorchSharp 0.107's <c>nn.GroupNorm</c> leaves its affine parameters uninitialised (garbage, sometimes NaN),
+    /// which would make "same outputs" compare NaN with NaN; set them to PyTorch's init (1, 0) first.
+    /// </summary>
+    private static void InitGroupNorm(SpeechEncoder model)
+    {
+        if (model.Config.ConvNorm != HArnESS.Modules.ConvNormMode.GroupNorm) return;
+        var sd = model.state_dict();
+        using var _ = no_grad();
+        if (sd.TryGetValue("feature_extractor.conv_layers.0.layer_norm.weight", out var w)) w.fill_(1.0);
+        if (sd.TryGetValue("feature_extractor.conv_layers.0.layer_norm.bias", out var b)) b.fill_(0.0);
     }
 
     [Test]
@@ -145,6 +159,36 @@ public sealed class SpeechEncoderCheckpointTests
         Assert.That((c.ConvNorm, c.ConvBias, c.LayerNormFirst), Is.EqualTo((p.ConvNorm, p.ConvBias, p.LayerNormFirst)));
         Assert.That((c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize), Is.EqualTo((p.HiddenSize, p.NumLayers, p.NumHeads, p.IntermediateSize)));
         Assert.That((c.PosConvKernel, c.PosConvGroups, c.HasMaskEmbedding), Is.EqualTo((p.PosConvKernel, p.PosConvGroups, p.HasMaskEmbedding)));
+    }
+
+    [Test]
+    public void ShardedSafetensorsLoadLikeOneFile()
+    {
+        Directory.CreateDirectory(_dir);
+        File.Copy(Parity("base_hf/config.json"), Path.Combine(_dir, "config.json"));
+        var all = SafeTensors.Load(Parity("base_hf/model.safetensors"));
+        try
+        {
+            var keys = all.Keys.Order(StringComparer.Ordinal).ToList();
+            var first = keys.Take(keys.Count / 2).ToDictionary(k => k, k => all[k]);
+            var second = keys.Skip(keys.Count / 2).ToDictionary(k => k, k => all[k]);
+            SafeTensors.Save(Path.Combine(_dir, "model-00001-of-00002.safetensors"), first);
+            SafeTensors.Save(Path.Combine(_dir, "model-00002-of-00002.safetensors"), second);
+            var map = new JsonObject();
+            foreach (var k in first.Keys) map[k] = "model-00001-of-00002.safetensors";
+            foreach (var k in second.Keys) map[k] = "model-00002-of-00002.safetensors";
+            File.WriteAllText(Path.Combine(_dir, "model.safetensors.index.json"), new JsonObject { ["weight_map"] = map }.ToJsonString());
+
+            using var sharded = CheckpointLoader.LoadStateDict(_dir);
+            using var single = CheckpointLoader.LoadStateDict(Parity("base_hf"));
+            Assert.That(sharded.StateDict.Keys, Is.EquivalentTo(single.StateDict.Keys));
+            foreach (var (k, t) in single.StateDict)
+                Assert.That(sharded.StateDict[k].equal(t).all().item<bool>(), Is.True, k);
+        }
+        finally
+        {
+            foreach (var t in all.Values) t.Dispose();
+        }
     }
 
     [Test]
