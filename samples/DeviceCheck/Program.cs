@@ -1,5 +1,5 @@
 // DeviceCheck: does HArnESS compute the same numbers on this machine's accelerator as on the CPU, and how fast?
-// Usage: DeviceCheck [--device cuda|cpu|auto] [--libtorch DIR] [--allow-version-mismatch] [--seconds 10] [--out report.json]
+// Usage: DeviceCheck [--device cuda|cpu|auto] [--tf32|--no-tf32] [--libtorch DIR] [--allow-version-mismatch] [--seconds 10] [--out report.json]
 using System.Diagnostics;
 using System.Text.Json;
 using HArnESS.Audio;
@@ -17,6 +17,7 @@ var info = HArnessRuntime.Initialize(new RuntimeOptions
     LibTorchDirectory = args.Contains("--libtorch") ? Arg("--libtorch", "") : null,
     AllowLibTorchVersionMismatch = args.Contains("--allow-version-mismatch"),
     Seed = 7,
+    AllowTf32 = args.Contains("--tf32") ? true : args.Contains("--no-tf32") ? false : null,
 });
 Console.WriteLine($"runtime: {info}");
 var device = info.Device;
