@@ -68,7 +68,9 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         var shape = waveforms.shape;
         var length = shape[^1];
-        var flat = waveforms.reshape(-1, length);
+        long rows = 1;
+        for (var i = 0; i < shape.Length - 1; i++) rows *= shape[i];
+        var flat = waveforms.reshape(rows, length); // explicit rows: -1 cannot be inferred for empty inputs
         var kernel = _kernel.Get(waveforms.device, waveforms.dtype);
         var width = _kernel.Width;
         var padded = nn.functional.pad(flat, [width, width + _kernel.Orig]);
@@ -77,7 +79,7 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
         var target = OutputLength(length);
         var outShape = shape.ToArray();
         outShape[^1] = target;
-        var result = y.transpose(1, 2).reshape(flat.shape[0], -1)[.., ..(int)target].reshape(outShape);
+        var result = y.transpose(1, 2).reshape(rows, y.shape[1] * y.shape[2])[.., ..(int)target].reshape(outShape);
         return result.MoveToOuterDisposeScope();
     }
 
