@@ -7,7 +7,8 @@ namespace HArnESS.Audio;
 /// <summary>
 /// Band-limited resampling between two integer rates with a windowed-sinc polyphase filter bank, numerically the
 /// algorithm of torchaudio's <c>functional.resample</c>: the rates are reduced by their gcd, each of the
-/// <c>to / gcd</c> output phases has its own filter, and one strided <c>conv1d</c> applies them all. Runs batched on
+/// <c>to / gcd</c> output phases has its own filter, and strided <c>conv1d</c>s apply them (grouped so the taps that
+/// are always zero are skipped; same sums, fewer multiply-adds). Runs batched on
 /// the device and dtype of its input; filter banks are cached per (rates, options, device, dtype).
 /// </summary>
 /// <remarks>The module has no parameters or buffers; moving it between devices is not needed.</remarks>
@@ -20,7 +21,12 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
     /// <param name="toRate">Output sample rate (positive).</param>
     /// <param name="options">Filter settings (torchaudio's defaults when null).</param>
     /// <exception cref="HArnessConfigException">A rate is not positive or an option is out of range.</exception>
-    public Resampler(int fromRate, int toRate, ResamplerOptions? options = null) : base(nameof(Resampler))
+    public Resampler(int fromRate, int toRate, ResamplerOptions? options = null) : this(fromRate, toRate, options, grouped: true)
+    {
+    }
+
+    /// <summary>With <paramref name="grouped"/> false, applies torchaudio's single dense kernel (for tests and benchmarks).</summary>
+    internal Resampler(int fromRate, int toRate, ResamplerOptions? options, bool grouped) : base(nameof(Resampler))
     {
         if (fromRate <= 0) throw new HArnessConfigException($"fromRate must be positive, got {fromRate}.", nameof(fromRate));
         if (toRate <= 0) throw new HArnessConfigException($"toRate must be positive, got {toRate}.", nameof(toRate));
@@ -30,7 +36,7 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
         FromRate = fromRate;
         ToRate = toRate;
         Options = options;
-        _kernel = new ResampleKernel(fromRate, toRate, options);
+        _kernel = new ResampleKernel(fromRate, toRate, options, grouped);
         RegisterComponents();
     }
 
@@ -43,8 +49,12 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
     /// <summary>The filter settings.</summary>
     public ResamplerOptions Options { get; }
 
-    /// <summary>Taps of each polyphase filter (<c>2 * width + from / gcd</c>; most of them are zero for large reduced rates).</summary>
+    /// <summary>Taps of each polyphase filter in torchaudio's layout (<c>2 * width + from / gcd</c>; most of them are
+    /// zero for large reduced rates and are skipped).</summary>
     public int FilterTaps => _kernel.Taps;
+
+    /// <summary>Multiply-adds per output sample this resampler performs (torchaudio performs <see cref="FilterTaps"/>).</summary>
+    public double MultiplyAddsPerOutput => _kernel.MacsPerOutput;
 
     /// <summary>Output length for an input of <paramref name="inputLength"/> samples: <c>ceil(inputLength * to / from)</c>.</summary>
     public long OutputLength(long inputLength) => OutputLength(inputLength, _kernel.Orig, _kernel.New);
@@ -70,17 +80,11 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
         var length = shape[^1];
         long rows = 1;
         for (var i = 0; i < shape.Length - 1; i++) rows *= shape[i];
-        var flat = waveforms.reshape(rows, length); // explicit rows: -1 cannot be inferred for empty inputs
-        var kernel = _kernel.Get(waveforms.device, waveforms.dtype);
-        var width = _kernel.Width;
-        var padded = nn.functional.pad(flat, [width, width + _kernel.Orig]);
-        // [n, 1, T] * [New, 1, Taps] stride Orig -> [n, New, blocks]; phase j of block m is output m * New + j.
-        var y = nn.functional.conv1d(padded.unsqueeze(1), kernel, stride: _kernel.Orig);
-        var target = OutputLength(length);
+        // Explicit rows: -1 cannot be inferred for empty inputs.
+        var resampled = _kernel.Apply(waveforms.reshape(rows, length));
         var outShape = shape.ToArray();
-        outShape[^1] = target;
-        var result = y.transpose(1, 2).reshape(rows, y.shape[1] * y.shape[2])[.., ..(int)target].reshape(outShape);
-        return result.MoveToOuterDisposeScope();
+        outShape[^1] = resampled.shape[1];
+        return resampled.reshape(outShape).MoveToOuterDisposeScope();
     }
 
     /// <summary>Resamples along the last dimension (same as <see cref="forward"/>).</summary>

@@ -140,6 +140,32 @@ public sealed class ResamplerTests
         Assert.That(ResampleKernel.BesselI0(14.769656459379492), Is.EqualTo(271903.6406814566).Within(1e-6)); // torch.i0(14.769656459379492), float64
     }
 
+    [TestCase(44100, 16000, 475, 6.0)]
+    [TestCase(22050, 16000, 459, 12.0)]
+    [TestCase(16000, 44100, 174, 5.0)]
+    [TestCase(11025, 16000, 0, 0.0)]
+    [TestCase(48000, 16000, 41, 1.0)]
+    [TestCase(8000, 16000, 15, 1.0)]
+    public void GroupedPhasesGiveTorchaudiosSumsWithFewerMultiplyAdds(int from, int to, int denseTaps, double minSaving)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var grouped = new Resampler(from, to);
+        using var dense = new Resampler(from, to, null, grouped: false);
+        if (denseTaps > 0) Assert.That(dense.FilterTaps, Is.EqualTo(denseTaps));
+        Assert.That(dense.MultiplyAddsPerOutput, Is.EqualTo(dense.FilterTaps));
+        var saving = dense.MultiplyAddsPerOutput / grouped.MultiplyAddsPerOutput;
+        TestContext.Out.WriteLine($"MEASURE {from}->{to}: {dense.MultiplyAddsPerOutput} dense vs {grouped.MultiplyAddsPerOutput:F1} grouped MACs/output ({saving:F1}x)");
+        Assert.That(saving, Is.GreaterThanOrEqualTo(minSaving));
+        var x = Noise(3, 2 * from / 10 + 7);
+        var a = grouped.Forward(x);
+        var b = dense.Forward(x);
+        Assert.That(a.shape, Is.EqualTo(b.shape));
+        Assert.That((a - b).abs().max().item<float>(), Is.LessThan(1e-6f));
+        var ks = AudioResample.Resample(x, from, to, ResamplerOptions.KaiserBest);
+        var kd = new Resampler(from, to, ResamplerOptions.KaiserBest, grouped: false).Forward(x);
+        Assert.That((ks - kd).abs().max().item<float>(), Is.LessThan(1e-6f));
+    }
+
     [Test]
     public void BadArgumentsAreNamed()
     {
