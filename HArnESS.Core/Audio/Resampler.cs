@@ -7,8 +7,7 @@ namespace HArnESS.Audio;
 /// <summary>
 /// Band-limited resampling between two integer rates with a windowed-sinc polyphase filter bank, numerically the
 /// algorithm of torchaudio's <c>functional.resample</c>: the rates are reduced by their gcd, each of the
-/// <c>to / gcd</c> output phases has its own filter, and strided <c>conv1d</c>s apply them (grouped so the taps that
-/// are always zero are skipped; same sums, fewer multiply-adds). Runs batched on
+/// <c>to / gcd</c> output phases has its own filter, and one strided <c>conv1d</c> applies them all. Runs batched on
 /// the device and dtype of its input; filter banks are cached per (rates, options, device, dtype).
 /// </summary>
 /// <remarks>The module has no parameters or buffers; moving it between devices is not needed.</remarks>
@@ -21,12 +20,7 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
     /// <param name="toRate">Output sample rate (positive).</param>
     /// <param name="options">Filter settings (torchaudio's defaults when null).</param>
     /// <exception cref="HArnessConfigException">A rate is not positive or an option is out of range.</exception>
-    public Resampler(int fromRate, int toRate, ResamplerOptions? options = null) : this(fromRate, toRate, options, grouped: true)
-    {
-    }
-
-    /// <summary>With <paramref name="grouped"/> false, applies torchaudio's single dense kernel (for tests and benchmarks).</summary>
-    internal Resampler(int fromRate, int toRate, ResamplerOptions? options, bool grouped) : base(nameof(Resampler))
+    public Resampler(int fromRate, int toRate, ResamplerOptions? options = null) : base(nameof(Resampler))
     {
         if (fromRate <= 0) throw new HArnessConfigException($"fromRate must be positive, got {fromRate}.", nameof(fromRate));
         if (toRate <= 0) throw new HArnessConfigException($"toRate must be positive, got {toRate}.", nameof(toRate));
@@ -36,7 +30,7 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
         FromRate = fromRate;
         ToRate = toRate;
         Options = options;
-        _kernel = new ResampleKernel(fromRate, toRate, options, grouped);
+        _kernel = new ResampleKernel(fromRate, toRate, options);
         RegisterComponents();
     }
 
@@ -49,12 +43,9 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
     /// <summary>The filter settings.</summary>
     public ResamplerOptions Options { get; }
 
-    /// <summary>Taps of each polyphase filter in torchaudio's layout (<c>2 * width + from / gcd</c>; most of them are
-    /// zero for large reduced rates and are skipped).</summary>
+    /// <summary>Taps of each polyphase filter (<c>2 * width + from / gcd</c>); for rates whose gcd is small most of
+    /// them are zero, as in torchaudio.</summary>
     public int FilterTaps => _kernel.Taps;
-
-    /// <summary>Multiply-adds per output sample this resampler performs (torchaudio performs <see cref="FilterTaps"/>).</summary>
-    public double MultiplyAddsPerOutput => _kernel.MacsPerOutput;
 
     /// <summary>Output length for an input of <paramref name="inputLength"/> samples: <c>ceil(inputLength * to / from)</c>.</summary>
     public long OutputLength(long inputLength) => OutputLength(inputLength, _kernel.Orig, _kernel.New);
