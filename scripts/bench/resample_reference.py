@@ -3,10 +3,12 @@
 (10 s of audio, batch 1 and 8), so the C# numbers can be reported as a ratio.
 
 Usage: /usr/bin/python3 scripts/bench/resample_reference.py [--threads N] [--repeats R]
+C# side: cd HArnESS.Benchmarks && dotnet run -c Release -- --filter '*ResamplingBenchmarks*' --job short
 Prints one line per case: median and min milliseconds per call, and seconds of audio per second.
 The kernel is built once per case (as torchaudio.transforms.Resample does and as our Resampler caches it).
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -29,7 +31,8 @@ def signal(batch, rate):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    # same default as ResamplingBenchmarks.cs (HARNESS_BENCH_THREADS, else 1)
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("HARNESS_BENCH_THREADS", "1")))
     ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
