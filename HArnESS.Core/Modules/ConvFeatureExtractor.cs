@@ -33,7 +33,7 @@ public sealed class ConvFeatureExtractor : nn.Module
                     $"ConvLayers[{i}] is {spec}; dim, kernel and stride must be positive.", $"ConvLayers[{i}]");
             nn.Module<Tensor, Tensor>? norm = mode switch
             {
-                ConvNormMode.GroupNorm when i == 0 => nn.GroupNorm(spec.Dim, spec.Dim, eps: 1e-5, affine: true),
+                ConvNormMode.GroupNorm when i == 0 => UnitGroupNorm(spec.Dim),
                 ConvNormMode.LayerNorm => new ChannelLayerNorm(spec.Dim),
                 _ => null,
             };
@@ -41,6 +41,20 @@ public sealed class ConvFeatureExtractor : nn.Module
             inChannels = spec.Dim;
         }
         RegisterComponents();
+    }
+
+    // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised (garbage, sometimes NaN); set them to
+    // PyTorch's defaults (weight 1, bias 0).
+    private static nn.Module<Tensor, Tensor> UnitGroupNorm(int channels)
+    {
+        var norm = nn.GroupNorm(channels, channels, eps: 1e-5, affine: true);
+        using var _ = no_grad();
+        foreach (var (name, p) in norm.named_parameters())
+        {
+            if (name == "weight") p.fill_(1.0);
+            else p.zero_();
+        }
+        return norm;
     }
 
     /// <summary>The convolutions.</summary>

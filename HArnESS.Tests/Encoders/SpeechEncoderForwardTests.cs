@@ -227,6 +227,25 @@ public sealed class SpeechEncoderForwardTests
         Assert.That(model.named_parameters().Any(p => p.name == "masked_spec_embed"), Is.False);
     }
 
+    [TestCase("tiny-post-ln")]
+    [TestCase("tiny-pre-ln")]
+    public void FreshNormsStartAtUnitWeightAndZeroBias(string preset)
+    {
+        // Guards against TorchSharp norms with uninitialised affine parameters (GroupNorm in 0.107).
+        for (var repeat = 0; repeat < 5; repeat++)
+        {
+            using var model = SpeechEncoder.FromPreset(preset);
+            foreach (var (name, p) in model.named_parameters().Where(p => p.name.Contains("norm")))
+            {
+                var expected = name.EndsWith("weight") ? 1f : 0f;
+                using var diff = (p - expected).abs().max();
+                Assert.That(diff.item<float>(), Is.EqualTo(0f), name);
+            }
+            using var all = cat(model.parameters().Select(p => p.flatten()).ToArray());
+            Assert.That(all.isfinite().all().item<bool>(), Is.True);
+        }
+    }
+
     [Test]
     public void BadInputShapesAreRefused()
     {
