@@ -20,7 +20,8 @@ namespace HArnESS.Benchmarks;
 /// AVX2 FMA, 64 with AVX-512; override with HARNESS_PEAK_GFLOPS). The fbank student is timed from precomputed
 /// log-Mel features [batch, 998, 80] (the fbank itself is the Features area's cost).
 /// Reference: <c>/usr/bin/python3 scripts/bench/encoder_reference.py</c> times torchaudio's equivalent models.
-/// Run: <c>dotnet run -c Release --project HArnESS.Benchmarks -- --filter '*EncoderForward*'</c>.
+/// Run: <c>dotnet run -c Release --project HArnESS.Benchmarks -- --filter '*EncoderForward*'</c>
+/// (<c>HARNESS_BENCH_MODELS=distilhubert,fbank-student</c> limits the models).
 /// </summary>
 [Config(typeof(EncoderForwardConfig))]
 public class EncoderForwardBenchmarks
@@ -34,8 +35,14 @@ public class EncoderForwardBenchmarks
     private SpeechEncoder? _model;
     private Tensor? _input;
 
-    [Params("hubert-base", "distilhubert", "fbank-student")]
+    [ParamsSource(nameof(Models))]
     public string Model { get; set; } = "hubert-base";
+
+    /// <summary>hubert-base, distilhubert and fbank-student, or the comma-separated list in HARNESS_BENCH_MODELS.</summary>
+    public static IEnumerable<string> Models() =>
+        Environment.GetEnvironmentVariable("HARNESS_BENCH_MODELS") is { Length: > 0 } list
+            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : ["hubert-base", "distilhubert", "fbank-student"];
 
     [Params(1, 8)]
     public int Batch { get; set; } = 1;
@@ -78,7 +85,8 @@ public sealed class EncoderForwardConfig : ManualConfig
 {
     public EncoderForwardConfig()
     {
-        AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(1)
+        // In-process with a long timeout: one HuBERT-base batch of 8 × 10 s takes about a minute on 2 shared cores.
+        AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(30), logOutput: true)).WithLaunchCount(1).WithWarmupCount(1)
             .WithIterationCount(3).WithInvocationCount(1).WithUnrollFactor(1));
         AddColumn(new ThroughputColumn(ThroughputColumn.Kind.RealTimeFactor), new ThroughputColumn(ThroughputColumn.Kind.GFlops),
             new ThroughputColumn(ThroughputColumn.Kind.PeakShare));

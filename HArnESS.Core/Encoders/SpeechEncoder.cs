@@ -1,3 +1,4 @@
+using HArnESS.Features;
 using HArnESS.Modules;
 using HArnESS.Runtime;
 using TorchSharp;
@@ -36,7 +37,10 @@ public sealed class SpeechEncoder : nn.Module
         if (config.FrontEnd == FrontEndKind.Cnn)
             feature_extractor = new ConvFeatureExtractor(config.ConvLayers, config.ConvNorm, config.ConvBias);
         else
+        {
             fbank_frontend = new FbankFrontEnd(config.FbankMelBins, config.FbankStack, config.FbankProjectionDim);
+            Featurizer = new Fbank(FbankOptions.Default80 with { NumMelBins = config.FbankMelBins }).Compute;
+        }
         feature_projection = new FeatureProjection(config.FrontEndDim, config.HiddenSize, config.FeatureProjectionDropout, config.LayerNormEps);
         encoder = new TransformerEncoder(config.HiddenSize, config.NumLayers, config.NumHeads, config.IntermediateSize,
             config.LayerNormFirst, config.PosConvKernel, config.PosConvGroups, config.HiddenDropout, config.AttentionDropout,
@@ -55,9 +59,10 @@ public sealed class SpeechEncoder : nn.Module
     /// <summary>Model width.</summary>
     public int HiddenSize => Config.HiddenSize;
 
-    /// <summary>For the fbank front-end: turns waveforms into log-Mel features <c>[batch, frames, melBins]</c>
-    /// (Kaldi-style 25 ms / 10 ms frames at 16 kHz). Needed by <see cref="Forward(Tensor, Tensor?, int?, Tensor?)"/>
-    /// for fbank models; <see cref="ForwardFeatures"/> takes precomputed features instead.</summary>
+    /// <summary>For the fbank front-end: turns waveforms into log-Mel features <c>[batch, frames, melBins]</c>.
+    /// Fbank models start with Kaldi/torchaudio-compatible <see cref="Fbank"/> features (16 kHz, 25 ms / 10 ms
+    /// frames, snip_edges, no dither, <c>FbankMelBins</c> bins); replace it to change the features (it is not part
+    /// of the config). <see cref="ForwardFeatures"/> takes precomputed features instead. Null for CNN models.</summary>
     public WaveformFeaturizer? Featurizer { get; set; }
 
     /// <summary>Starts a fluent builder.</summary>
@@ -89,6 +94,7 @@ public sealed class SpeechEncoder : nn.Module
             throw new ArgumentException($"Expected waveforms [batch, time], got [{string.Join(", ", waveforms.shape)}].", nameof(waveforms));
         CheckLengths(lengths, waveforms, nameof(lengths));
         using var scope = NewDisposeScope();
+        lengths = lengths?.to(ScalarType.Int64, waveforms.device);
         Tensor features;
         Tensor? frameLengths;
         if (feature_extractor is not null)
@@ -118,7 +124,7 @@ public sealed class SpeechEncoder : nn.Module
         if (feature_extractor is not null) return Forward(features, featureLengths, stopAtLayer, timeMask);
         CheckLengths(featureLengths, features, nameof(featureLengths));
         using var scope = NewDisposeScope();
-        var (x, frameLengths) = fbank_frontend!.Forward(features, featureLengths);
+        var (x, frameLengths) = fbank_frontend!.Forward(features, featureLengths?.to(ScalarType.Int64, features.device));
         return Detach(Encode(x, frameLengths, stopAtLayer, timeMask));
     }
 

@@ -33,7 +33,7 @@ public sealed class ConvFeatureExtractor : nn.Module
                     $"ConvLayers[{i}] is {spec}; dim, kernel and stride must be positive.", $"ConvLayers[{i}]");
             nn.Module<Tensor, Tensor>? norm = mode switch
             {
-                ConvNormMode.GroupNorm when i == 0 => InitializedGroupNorm(spec.Dim),
+                ConvNormMode.GroupNorm when i == 0 => UnitGroupNorm(spec.Dim),
                 ConvNormMode.LayerNorm => new ChannelLayerNorm(spec.Dim),
                 _ => null,
             };
@@ -43,23 +43,22 @@ public sealed class ConvFeatureExtractor : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>The convolutions.</summary>
-    public IReadOnlyList<ConvLayerSpec> Layers { get; }
-
-    /// <summary>
-    /// A per-channel GroupNorm with PyTorch's initial affine values (weight 1, bias 0): TorchSharp 0.107's
-    /// <c>nn.GroupNorm</c> leaves them uninitialised (leftover memory, sometimes NaN) until a checkpoint overwrites them.
-    /// </summary>
-    private static nn.Module<Tensor, Tensor> InitializedGroupNorm(int channels)
+    // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised (garbage, sometimes NaN); set them to
+    // PyTorch's defaults (weight 1, bias 0).
+    private static nn.Module<Tensor, Tensor> UnitGroupNorm(int channels)
     {
         var norm = nn.GroupNorm(channels, channels, eps: 1e-5, affine: true);
-        using (no_grad())
+        using var _ = no_grad();
+        foreach (var (name, p) in norm.named_parameters())
         {
-            norm.weight!.fill_(1.0);
-            norm.bias!.zero_();
+            if (name == "weight") p.fill_(1.0);
+            else p.zero_();
         }
         return norm;
     }
+
+    /// <summary>The convolutions.</summary>
+    public IReadOnlyList<ConvLayerSpec> Layers { get; }
 
     /// <summary>Channels of the output (the last layer's dim).</summary>
     public int OutputDim => Layers[^1].Dim;

@@ -7,6 +7,8 @@ the same shapes on the same input sizes: 10 s of 16 kHz audio, batch 1 and 8, ev
   fbank-student  Linear(80*2 -> 512) on stacked fbank frames [B, 499, 160] + the distilhubert encoder
                  (features precomputed, as in the C# benchmark)
 
+Note: Debian's python3-torch 1.13 is built with BLAS_INFO=generic and starts with 1 thread; pass --threads to
+match the C# run. Its matmuls reach a few GFLOP/s, so the ratio measures that build, not PyTorch at its best.
 Prints mean wall time over --iterations runs after one warm-up, the real-time factor and GFLOP/s (MACs counted the
 same way as EncoderCost.CountMacs). Run: /usr/bin/python3 scripts/bench/encoder_reference.py [--iterations 3]
 """
@@ -53,15 +55,21 @@ def macs(model_name, batch):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iterations", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (Debian's torch defaults to 1; match the C# run)")
+    ap.add_argument("--cases", default="", help="comma-separated model:batch pairs to run, e.g. hubert-base:1 (default: all)")
     args = ap.parse_args()
+    cases = {tuple(c.split(":")) for c in args.cases.split(",") if c}
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rows = []
     for name, factory in [("hubert-base", hubert_base), ("distilhubert", distil), ("fbank-student", FbankStudent)]:
+        if cases and not any(m == name for m, _ in cases):
+            continue
         model = factory().eval()
         for batch in (1, 8):
+            if cases and (name, str(batch)) not in cases:
+                continue
             x = torch.randn(batch, FBANK_FRAMES, 80) if name == "fbank-student" else 0.1 * torch.randn(batch, SAMPLES)
             with torch.no_grad():
                 model(x)  # warm-up
