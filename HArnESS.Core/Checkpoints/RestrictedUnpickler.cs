@@ -1,0 +1,407 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace HArnESS.Checkpoints;
+
+/// <summary>
+/// A pickle virtual machine (protocols 0–5) that executes nothing. It builds dicts, lists, tuples and scalars itself;
+/// a GLOBAL is resolved only against a fixed allow-list (tensor rebuild functions, storage classes, OrderedDict,
+/// argparse.Namespace, a few inert helpers); anything else is refused with a <see cref="CheckpointException"/> naming
+/// it, or — when <see cref="TorchPickleOptions.AllowUnknownGlobals"/> is set — recorded as an inert
+/// <see cref="PickleObject"/>. Every length read from the stream is checked against what is left of it before anything
+/// is allocated.
+/// </summary>
+internal sealed class RestrictedUnpickler
+{
+    /// <summary>A resolved GLOBAL: a marker, never a callable.</summary>
+    internal sealed record Global(string Module, string Name)
+    {
+        public string FullName => Module + "." + Name;
+    }
+
+    private sealed class Mark
+    {
+        public static readonly Mark Instance = new();
+    }
+
+    private const int MaxLine = 1 << 20;
+
+    // Globals a state dict (and a fairseq checkpoint's harmless extras) may name. Values say how REDUCE builds them.
+    private static readonly HashSet<string> TensorFunctions =
+    [
+        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor",
+        "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+    ];
+
+    private static readonly HashSet<string> InertClasses =
+    [
+        "argparse.Namespace",
+        "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar", "numpy.dtype",
+        "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray",
+        "torch.device", "torch.Size", "collections.defaultdict",
+    ];
+
+    private static readonly HashSet<string> TorchDTypes =
+    [
+        "float32", "float", "float64", "double", "float16", "half", "bfloat16", "int64", "long", "int32", "int",
+        "int16", "short", "int8", "uint8", "bool", "complex64", "complex128",
+    ];
+
+    private readonly Stream _s;
+    private readonly string _file;
+    private readonly TorchPickleOptions _options;
+    private readonly Func<object?, object?> _persistentLoad;
+    private readonly List<object?> _stack = new();
+    private readonly List<int> _marks = new();
+    private readonly Dictionary<long, object?> _memo = new();
+
+    public RestrictedUnpickler(Stream stream, string filePath, TorchPickleOptions options, Func<object?, object?> persistentLoad)
+    {
+        _s = stream;
+        _file = filePath;
+        _options = options;
+        _persistentLoad = persistentLoad;
+    }
+
+    /// <summary>Runs the machine to STOP and returns the result.</summary>
+    public object? Load()
+    {
+        _stack.Clear();
+        _marks.Clear();
+        _memo.Clear();
+        while (true)
+        {
+            int op = _s.ReadByte();
+            if (op < 0) throw Fail("ends before STOP");
+            switch (op)
+            {
+                case 0x80: // PROTO
+                    int proto = ReadByte();
+                    if (proto > 5) throw Fail($"uses pickle protocol {proto} (at most 5 is known)");
+                    break;
+                case 0x95: Skip(8); break; // FRAME: only a read-ahead hint
+                case '.': return Pop(); // STOP
+                case '(': _marks.Add(_stack.Count); break;
+                case '0': Pop(); break;
+                case '1': PopMark(); break;
+                case '2': Push(Peek()); break;
+                case 'N': Push(null); break;
+                case 0x88: Push(true); break;
+                case 0x89: Push(false); break;
+                case 'J': Push((long)BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4))); break;
+                case 'K': Push((long)ReadByte()); break;
+                case 'M': Push((long)BinaryPrimitives.ReadUInt16LittleEndian(ReadBytes(2))); break;
+                case 0x8a: Push(ReadLong(ReadByte())); break;
+                case 0x8b: Push(ReadLong(ReadLength(4))); break;
+                case 'I': Push(ParseIntLine(ReadLine())); break;
+                case 'L': Push(ParseLongLine(ReadLine())); break;
+                case 'F': Push(double.Parse(ReadLine(), CultureInfo.InvariantCulture)); break;
+                case 'G': Push(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8))); break;
+                case 'X': Push(Encoding.UTF8.GetString(ReadBytes(ReadLength(4)))); break;
+                case 0x8c: Push(Encoding.UTF8.GetString(ReadBytes(ReadByte()))); break;
+                case 0x8d: Push(Encoding.UTF8.GetString(ReadBytes(ReadLength(8)))); break;
+                case 'V': Push(DecodeRawUnicodeEscape(ReadLine())); break;
+                case 'S': Push(ParseQuotedString(ReadLine())); break;
+                case 'T': Push(Encoding.Latin1.GetString(ReadBytes(ReadLength(4)))); break; // py2 str → text
+                case 'U': Push(Encoding.Latin1.GetString(ReadBytes(ReadByte()))); break;
+                case 'B': Push(ReadBytes(ReadLength(4))); break;
+                case 'C': Push(ReadBytes(ReadByte())); break;
+                case 0x8e: Push(ReadBytes(ReadLength(8))); break;
+                case 0x96: Push(ReadBytes(ReadLength(8))); break; // BYTEARRAY8
+                case 0x97: case 0x98: throw Fail("uses out-of-band buffers (NEXT_BUFFER/READONLY_BUFFER), which checkpoints never need");
+                case ')': Push(Array.Empty<object?>()); break;
+                case 't': Push(PopMark().ToArray()); break;
+                case 0x85: Push(new[] { Pop() }); break;
+                case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; }
+                case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; }
+                case ']': Push(new List<object?>()); break;
+                case 'l': Push(PopMark()); break;
+                case '}': Push(new Dictionary<object, object?>()); break;
+                case 'd': { var items = PopMark(); var d = new Dictionary<object, object?>(); SetItems(d, items); Push(d); break; }
+                case 0x8f: Push(new List<object?>()); break; // EMPTY_SET → list (order kept, values inert)
+                case 0x91: Push(PopMark()); break; // FROZENSET
+                case 0x90: { var items = PopMark(); AppendTo(Peek(), items); break; } // ADDITEMS
+                case 'a': { var v = Pop(); AppendTo(Peek(), [v]); break; }
+                case 'e': { var items = PopMark(); AppendTo(Peek(), items); break; }
+                case 's': { var v = Pop(); var k = Pop(); SetItems(Peek(), [k, v]); break; }
+                case 'u': { var items = PopMark(); SetItems(Peek(), items); break; }
+                case 'p': _memo[ParseLongLine(ReadLine()) is long pl ? pl : throw Fail("has a bad PUT index")] = Peek(); break;
+                case 'q': _memo[ReadByte()] = Peek(); break;
+                case 'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))] = Peek(); break;
+                case 0x94: _memo[_memo.Count] = Peek(); break; // MEMOIZE
+                case 'g': Push(GetMemo(ParseLongLine(ReadLine()) is long gl ? gl : throw Fail("has a bad GET index"))); break;
+                case 'h': Push(GetMemo(ReadByte())); break;
+                case 'j': Push(GetMemo(BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4)))); break;
+                case 'c': { var module = ReadLine(); var name = ReadLine(); Push(ResolveGlobal(module, name)); break; }
+                case 0x93: { var name = Pop() as string; var module = Pop() as string; if (name is null || module is null) throw Fail("has STACK_GLOBAL without two strings"); Push(ResolveGlobal(module, name)); break; }
+                case 'i': // INST: module/name lines, arguments since the mark
+                {
+                    var module = ReadLine();
+                    var name = ReadLine();
+                    var g = ResolveGlobal(module, name);
+                    Push(Call(g, PopMark().ToArray()));
+                    break;
+                }
+                case 'o': { var items = PopMark(); if (items.Count == 0) throw Fail("has OBJ without a class"); Push(Call(items[0], items.Skip(1).ToArray())); break; }
+                case 'R': { var args = Pop() as object?[] ?? throw Fail("has REDUCE whose arguments are not a tuple"); var f = Pop(); Push(Call(f, args)); break; }
+                case 0x81: { var args = Pop() as object?[] ?? throw Fail("has NEWOBJ whose arguments are not a tuple"); var cls = Pop(); Push(Call(cls, args)); break; }
+                case 0x92: { Pop(); var args = Pop() as object?[] ?? throw Fail("has NEWOBJ_EX whose arguments are not a tuple"); var cls = Pop(); Push(Call(cls, args)); break; }
+                case 'b': { var state = Pop(); Build(Peek(), state); break; }
+                case 'Q': Push(_persistentLoad(Pop())); break;
+                case 'P': Push(_persistentLoad(ReadLine())); break;
+                case 0x82: case 0x83: case 0x84: throw Fail("uses the copyreg extension registry (EXT opcodes), which checkpoints never need");
+                default: throw Fail($"has unknown opcode 0x{op:x2} at byte {_s.Position - 1}");
+            }
+        }
+    }
+
+    private object ResolveGlobal(string module, string name)
+    {
+        string full = module + "." + name;
+        if (module == "__builtin__") full = "builtins." + name;
+        if (TensorFunctions.Contains(full) || full == "collections.OrderedDict" || full == "_codecs.encode"
+            || full is "builtins.set" or "builtins.frozenset" or "builtins.list" or "builtins.dict" or "builtins.tuple"
+            || InertClasses.Contains(full)
+            || TensorDTypes.FromStorageName(module, name) is not null
+            || (module == "torch" && TorchDTypes.Contains(name)))
+            return new Global(module == "__builtin__" ? "builtins" : module, name);
+        if (_options.AllowUnknownGlobals) return new Global(module, name);
+        throw new CheckpointException(
+            $"Checkpoint '{_file}' asks for the Python global '{full}', which is not allowed in a state dict " +
+            "(nothing was executed). Pass AllowUnknownGlobals/lenient loading to read it as an inert placeholder.", _file);
+    }
+
+    private object? Call(object? callable, object?[] args)
+    {
+        if (callable is not Global g) throw Fail($"calls something that is not a global ({Describe(callable)})");
+        switch (g.FullName)
+        {
+            case "collections.OrderedDict":
+            case "builtins.dict":
+                var d = new Dictionary<object, object?>();
+                if (args.Length == 1 && args[0] is List<object?> pairs)
+                    foreach (var p in pairs)
+                        if (p is object?[] { Length: 2 } kv) SetItems(d, [kv[0], kv[1]]);
+                return d;
+            case "builtins.set":
+            case "builtins.frozenset":
+            case "builtins.list":
+                return args.Length == 1 && args[0] is List<object?> l ? new List<object?>(l) : new List<object?>();
+            case "builtins.tuple":
+            case "torch.Size":
+                return args.Length == 1 && args[0] is object?[] or List<object?> ? AsList(args[0]).ToArray() : args;
+            case "_codecs.encode":
+                if (args is [string text, ..])
+                {
+                    var enc = args.Length > 1 ? args[1] as string : "utf-8";
+                    return enc is "latin1" or "latin-1" ? Encoding.Latin1.GetBytes(text) : Encoding.UTF8.GetBytes(text);
+                }
+                throw Fail("calls _codecs.encode without a string");
+            case "torch._utils._rebuild_tensor_v2":
+            case "torch._utils._rebuild_tensor":
+                return RebuildTensor(args);
+            case "torch._utils._rebuild_parameter":
+            case "torch._utils._rebuild_parameter_with_state":
+                return args.Length >= 1 && args[0] is TorchTensorRef t ? t : throw Fail("rebuilds a parameter from something that is not a tensor");
+            default:
+                return new PickleObject(g.Module, g.Name, args);
+        }
+    }
+
+    private TorchTensorRef RebuildTensor(object?[] args)
+    {
+        if (args.Length < 4 || args[0] is not TorchStorageRef storage)
+            throw Fail("calls _rebuild_tensor without (storage, offset, size, stride)");
+        long offset = args[1] as long? ?? throw Fail("has a tensor whose storage offset is not an integer");
+        var size = AsLongs(args[2], "size");
+        var stride = AsLongs(args[3], "stride");
+        return new TorchTensorRef("<unnamed>", storage, offset, size, stride, _file);
+    }
+
+    private long[] AsLongs(object? o, string what)
+    {
+        var items = AsList(o);
+        var r = new long[items.Count];
+        for (int i = 0; i < r.Length; i++) r[i] = items[i] as long? ?? throw Fail($"has a tensor {what} that is not a tuple of integers");
+        return r;
+    }
+
+    private IReadOnlyList<object?> AsList(object? o) => o switch
+    {
+        object?[] a => a,
+        List<object?> l => l,
+        _ => throw Fail($"expected a tuple, found {Describe(o)}"),
+    };
+
+    private void Build(object? target, object? state)
+    {
+        switch (target)
+        {
+            case PickleObject po:
+                po.State = state;
+                break;
+            case Dictionary<object, object?>:
+                // OrderedDict's instance attributes (a state dict's _metadata): not part of the tensors.
+                break;
+            default:
+                if (target is Global or null) throw Fail($"applies BUILD to {Describe(target)}");
+                break;
+        }
+    }
+
+    private void SetItems(object? target, IReadOnlyList<object?> items)
+    {
+        if (items.Count % 2 != 0) throw Fail("has SETITEMS with an odd number of items");
+        Dictionary<object, object?> d = target switch
+        {
+            Dictionary<object, object?> dict => dict,
+            PickleObject po => po.Entries,
+            _ => throw Fail($"sets items on {Describe(target)}"),
+        };
+        for (int i = 0; i < items.Count; i += 2)
+        {
+            var key = items[i] ?? throw Fail("has a dict key that is None");
+            if (key is object?[] tuple) key = "(" + string.Join(", ", tuple) + ")";
+            d[key] = items[i + 1];
+        }
+    }
+
+    private void AppendTo(object? target, IReadOnlyList<object?> items)
+    {
+        switch (target)
+        {
+            case List<object?> list: list.AddRange(items); break;
+            case PickleObject po: po.Items.AddRange(items); break;
+            default: throw Fail($"appends to {Describe(target)}");
+        }
+    }
+
+    private static string Describe(object? o) => o switch
+    {
+        null => "None",
+        Global g => g.FullName,
+        _ => o.GetType().Name,
+    };
+
+    private void Push(object? o) => _stack.Add(o);
+
+    private object? Pop()
+    {
+        if (_stack.Count == 0 || (_marks.Count > 0 && _marks[^1] == _stack.Count)) throw Fail("pops an empty stack");
+        var o = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return o;
+    }
+
+    private object? Peek()
+    {
+        if (_stack.Count == 0) throw Fail("reads an empty stack");
+        return _stack[^1];
+    }
+
+    private List<object?> PopMark()
+    {
+        if (_marks.Count == 0) throw Fail("has no MARK to pop to");
+        int m = _marks[^1];
+        _marks.RemoveAt(_marks.Count - 1);
+        var items = _stack.GetRange(m, _stack.Count - m);
+        _stack.RemoveRange(m, _stack.Count - m);
+        return items;
+    }
+
+    private object? GetMemo(long i) => _memo.TryGetValue(i, out var v) ? v : throw Fail($"reads memo entry {i}, which was never stored");
+
+    private int ReadByte()
+    {
+        int b = _s.ReadByte();
+        return b < 0 ? throw Fail("ends in the middle of an opcode") : b;
+    }
+
+    private void Skip(int n) => ReadBytes(n);
+
+    private int ReadLength(int width)
+    {
+        var b = ReadBytes(width);
+        ulong n = width switch
+        {
+            4 => BinaryPrimitives.ReadUInt32LittleEndian(b),
+            8 => BinaryPrimitives.ReadUInt64LittleEndian(b),
+            _ => throw new ArgumentOutOfRangeException(nameof(width)),
+        };
+        long left = _s.Length - _s.Position;
+        if (n > (ulong)left || n > int.MaxValue) throw Fail($"declares a {n}-byte item with only {left} bytes left");
+        return (int)n;
+    }
+
+    private byte[] ReadBytes(int n)
+    {
+        if (n > _s.Length - _s.Position) throw Fail($"declares {n} bytes with only {_s.Length - _s.Position} left");
+        var b = new byte[n];
+        _s.ReadExactly(b);
+        return b;
+    }
+
+    private string ReadLine()
+    {
+        var sb = new StringBuilder();
+        while (true)
+        {
+            int b = _s.ReadByte();
+            if (b < 0) throw Fail("ends inside a text line");
+            if (b == '\n') break;
+            if (sb.Length >= MaxLine) throw Fail("has a text line over 1 MiB");
+            sb.Append((char)b);
+        }
+        return sb.ToString();
+    }
+
+    private object ReadLong(int n)
+    {
+        var bytes = ReadBytes(n);
+        if (n == 0) return 0L;
+        var v = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
+        return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+    }
+
+    private object ParseIntLine(string line) => line switch
+    {
+        "01" => true,
+        "00" => false,
+        _ => ParseLongLine(line),
+    };
+
+    private object ParseLongLine(string line)
+    {
+        var t = line.TrimEnd('L');
+        if (long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
+        if (BigInteger.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b)) return b;
+        throw Fail($"has a malformed integer '{line}'");
+    }
+
+    private string ParseQuotedString(string line)
+    {
+        if (line.Length < 2 || line[0] != line[^1] || (line[0] != '\'' && line[0] != '"'))
+            throw Fail("has a STRING that is not quoted");
+        return System.Text.RegularExpressions.Regex.Unescape(line[1..^1]);
+    }
+
+    private static string DecodeRawUnicodeEscape(string line)
+    {
+        var sb = new StringBuilder(line.Length);
+        for (int i = 0; i < line.Length; i++)
+        {
+            if (line[i] == '\\' && i + 5 < line.Length + 0 && line[i + 1] == 'u'
+                && int.TryParse(line.AsSpan(i + 2, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var cp))
+            {
+                sb.Append((char)cp);
+                i += 5;
+            }
+            else sb.Append(line[i]);
+        }
+        return sb.ToString();
+    }
+
+    private CheckpointException Fail(string what) => new($"Pickle in '{_file}' {what}.", _file);
+}
