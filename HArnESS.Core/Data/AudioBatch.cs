@@ -1,0 +1,115 @@
+using HArnESS.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HArnESS.Data;
+
+/// <summary>
+/// A padded batch of utterances from <see cref="AudioLoader"/>, with lengths, padding mask and the labels of its
+/// items. The tensors are on the CPU and created on the thread that received the batch (so a dispose scope there
+/// owns them); dispose the batch, or its scope, when done.
+/// </summary>
+public sealed class AudioBatch : IDisposable
+{
+    private readonly IReadOnlyDictionary<string, LabelFile> _labelFiles;
+    private readonly Action? _onDispose;
+    private bool _disposed;
+
+    internal AudioBatch(IReadOnlyList<AudioItem> items, IReadOnlyDictionary<string, LabelFile> labelFiles, Action? onDispose = null)
+    {
+        HArnessRuntime.EnsureInitialized();
+        _labelFiles = labelFiles;
+        _onDispose = onDispose;
+        var b = items.Count;
+        var lengths = items.Select(i => (long)i.Samples.Length).ToArray();
+        var t = b == 0 ? 0 : lengths.Max();
+        var wave = new float[b * t];
+        var mask = new bool[b * t];
+        for (var i = 0; i < b; i++)
+        {
+            items[i].Samples.CopyTo(wave, i * t);
+            mask.AsSpan((int)(i * t + lengths[i]), (int)(t - lengths[i])).Fill(true);
+        }
+        Waveforms = torch.tensor(wave, [b, t], ScalarType.Float32);
+        PaddingMask = torch.tensor(mask, [b, t]);
+        Lengths = torch.tensor(lengths, [b], ScalarType.Int64);
+        LengthsArray = lengths;
+        Indices = items.Select(i => i.Index).ToArray();
+        Paths = items.Select(i => i.Path).ToArray();
+        Offsets = items.Select(i => i.Offset).ToArray();
+        Labels = labelFiles.ToDictionary(
+            kv => kv.Key, kv => (IReadOnlyList<string>)Indices.Select(i => kv.Value[i]).ToArray(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Samples, zero-padded at the end, <c>[batch, time]</c> float32.</summary>
+    public Tensor Waveforms { get; }
+
+    /// <summary>Valid samples per utterance, <c>[batch]</c> int64.</summary>
+    public Tensor Lengths { get; }
+
+    /// <summary>True where <see cref="Waveforms"/> is padding, <c>[batch, time]</c> bool.</summary>
+    public Tensor PaddingMask { get; }
+
+    /// <summary>Valid samples per utterance, as an array (same values as <see cref="Lengths"/>).</summary>
+    public IReadOnlyList<long> LengthsArray { get; }
+
+    /// <summary>Manifest entry index of every row.</summary>
+    public IReadOnlyList<int> Indices { get; }
+
+    /// <summary>Absolute audio path of every row.</summary>
+    public IReadOnlyList<string> Paths { get; }
+
+    /// <summary>First sample of the file each row starts at (non-zero where the loader cropped).</summary>
+    public IReadOnlyList<long> Offsets { get; }
+
+    /// <summary>The raw label line of every row, per label set (<c>Labels["ltr"][row]</c>).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Labels { get; }
+
+    /// <summary>Number of utterances.</summary>
+    public int Count => Indices.Count;
+
+    /// <summary>Class ids (positions in <see cref="LabelFile.Classes"/> of the dataset's label file) of every row, <c>[batch]</c> int64.</summary>
+    /// <param name="name">Label set name (<c>emo</c>, <c>dia</c>, <c>spk</c>, <c>kws</c>…).</param>
+    /// <exception cref="HArnessConfigException">The dataset has no such label set, or it is not a class label file.</exception>
+    public Tensor ClassTargets(string name)
+    {
+        var file = LabelFileOf(name);
+        return torch.tensor(Indices.Select(i => (long)file.ClassId(i)).ToArray(), [Count], ScalarType.Int64);
+    }
+
+    /// <summary>
+    /// Unit labels (<c>.km</c>) of every row, padded with <paramref name="padValue"/>: <c>Targets [batch, units]</c> int64 and
+    /// <c>Lengths [batch]</c> int64. The labels are whole-utterance; use <see cref="Offsets"/> to align them with a crop.
+    /// </summary>
+    /// <param name="name">Label set name, usually <c>km</c>.</param>
+    /// <param name="padValue">Value of padded positions (-100 is the ignore index of cross-entropy).</param>
+    /// <exception cref="HArnessConfigException">The dataset has no such label set, or it is not a unit label file.</exception>
+    public (Tensor Targets, Tensor Lengths) UnitTargets(string name, long padValue = -100)
+    {
+        var file = LabelFileOf(name);
+        var units = Indices.Select(file.Units).ToArray();
+        var t = units.Length == 0 ? 0 : units.Max(u => u.Count);
+        var data = new long[Count * t];
+        Array.Fill(data, padValue);
+        for (var r = 0; r < units.Length; r++)
+            for (var j = 0; j < units[r].Count; j++) data[r * t + j] = units[r][j];
+        return (torch.tensor(data, [Count, t], ScalarType.Int64),
+                torch.tensor(units.Select(u => (long)u.Count).ToArray(), [Count], ScalarType.Int64));
+    }
+
+    private LabelFile LabelFileOf(string name) =>
+        _labelFiles.TryGetValue(name, out var f) ? f
+            : throw new HArnessConfigException(
+                $"The dataset has no label set '{name}'; it has: {(_labelFiles.Count == 0 ? "none" : string.Join(", ", _labelFiles.Keys))}.", nameof(name));
+
+    /// <summary>Disposes the tensors (safe to call twice).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Waveforms.Dispose();
+        PaddingMask.Dispose();
+        Lengths.Dispose();
+        _onDispose?.Invoke();
+    }
+}
