@@ -1,0 +1,42 @@
+using static TorchSharp.torch;
+
+namespace HArnESS.Features;
+
+/// <summary>
+/// HuBERT's iteration-1 clustering feature (fairseq <c>dump_mfcc_feature.py</c>): Kaldi MFCC with
+/// <c>use_energy=False</c> (13 cepstra), then <c>compute_deltas</c> applied twice, concatenated to 39 dimensions
+/// <c>[mfcc, Δ, ΔΔ]</c>.
+/// </summary>
+public sealed class HubertMfcc39 : IFeatureExtractor
+{
+    private readonly Mfcc _mfcc;
+
+    /// <summary>Creates the extractor; <paramref name="frame"/> defaults to 16 kHz Kaldi framing.</summary>
+    public HubertMfcc39(FrameOptions? frame = null) =>
+        _mfcc = new Mfcc(MfccOptions.Hubert with { Frame = frame ?? new FrameOptions() });
+
+    /// <inheritdoc/>
+    public FrameOptions Frame => _mfcc.Frame;
+
+    /// <summary>39 (13 cepstra × 3).</summary>
+    public int FeatureDim => _mfcc.FeatureDim * 3;
+
+    /// <inheritdoc/>
+    public long FrameCount(long samples) => _mfcc.FrameCount(samples);
+
+    /// <summary>Features of one utterance: waveform <c>[time]</c> → <c>[frames, 39]</c>.</summary>
+    public Tensor Compute(Tensor waveform)
+    {
+        using var scope = NewDisposeScope();
+        return Deltas.Add(_mfcc.Compute(waveform), order: 2, window: 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Features of a padded batch: <c>[batch, time]</c> + <c>lengths [batch]</c> → <c>[batch, frames, 39]</c> and frame lengths.</summary>
+    public (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
+    {
+        using var scope = NewDisposeScope();
+        var (mfcc, frameLengths) = _mfcc.Compute(waveforms, lengths);
+        var features = Deltas.Add(mfcc, frameLengths, order: 2, window: 2);
+        return (features.MoveToOuterDisposeScope(), frameLengths.MoveToOuterDisposeScope());
+    }
+}

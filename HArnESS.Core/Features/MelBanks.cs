@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+
+namespace HArnESS.Features;
+
+/// <summary>
+/// Kaldi's triangular mel filterbank (<c>MelBanks</c> in <c>mel-computations.cc</c>, <c>get_mel_banks</c> in
+/// torchaudio): mel = 1127 ln(1 + f / 700), bins equally spaced in mel between the cut-offs, optional VTLN warping.
+/// </summary>
+public static class MelBanks
+{
+    private static readonly ConcurrentDictionary<string, float[,]> Cache = new();
+
+    /// <summary>Kaldi's mel scale, <c>1127 ln(1 + hz / 700)</c>.</summary>
+    public static double MelScale(double hz) => 1127.0 * Math.Log(1.0 + hz / 700.0);
+
+    /// <summary>Inverse of <see cref="MelScale"/>, <c>700 (e^(mel / 1127) - 1)</c>.</summary>
+    public static double InverseMelScale(double mel) => 700.0 * (Math.Exp(mel / 1127.0) - 1.0);
+
+    /// <summary>
+    /// Builds the bank as a <c>[numBins, paddedWindowSize / 2 + 1]</c> matrix of weights over the rfft bins (the Nyquist
+    /// column is zero, as Kaldi).
+    /// </summary>
+    /// <param name="numBins">Number of triangles, at least 3.</param>
+    /// <param name="paddedWindowSize">FFT length (even).</param>
+    /// <param name="sampleRate">Sample rate in Hz.</param>
+    /// <param name="lowFreq">Low cut-off in Hz, in [0, Nyquist).</param>
+    /// <param name="highFreq">High cut-off in Hz; &lt;= 0 is an offset from Nyquist.</param>
+    /// <param name="vtlnLow">Low VTLN inflection point in Hz (used only when <paramref name="vtlnWarp"/> != 1).</param>
+    /// <param name="vtlnHigh">High VTLN inflection point in Hz; negative is an offset from Nyquist.</param>
+    /// <param name="vtlnWarp">VTLN warp factor; 1 = none.</param>
+    /// <exception cref="HArnessConfigException">A bad value; the message names the option (<c>NumMelBins</c>,
+    /// <c>LowFreq</c>, <c>HighFreq</c>, <c>VtlnLow</c>, <c>VtlnHigh</c>, <c>VtlnWarp</c>).</exception>
+    public static float[,] Compute(int numBins, int paddedWindowSize, double sampleRate, double lowFreq, double highFreq,
+        double vtlnLow = 100.0, double vtlnHigh = -500.0, double vtlnWarp = 1.0)
+    {
+        if (numBins < 3) throw new HArnessConfigException($"NumMelBins must be at least 3, got {numBins}.", "NumMelBins");
+        if (paddedWindowSize < 2 || paddedWindowSize % 2 != 0)
+            throw new HArnessConfigException($"The FFT length must be even and >= 2, got {paddedWindowSize}.", "PaddedWindowSize");
+        if (!(sampleRate > 0)) throw new HArnessConfigException($"SampleRate must be positive, got {sampleRate}.", "SampleRate");
+        var nyquist = 0.5 * sampleRate;
+        if (highFreq <= 0.0) highFreq += nyquist;
+        if (!(lowFreq >= 0.0 && lowFreq < nyquist))
+            throw new HArnessConfigException($"LowFreq must be in [0, Nyquist = {nyquist}) Hz, got {lowFreq}.", "LowFreq");
+        if (!(highFreq > 0.0 && highFreq <= nyquist))
+            throw new HArnessConfigException(
+                $"HighFreq resolves to {highFreq} Hz; it must be in (0, Nyquist = {nyquist}] (0 = Nyquist, negative = offset from Nyquist).",
+                "HighFreq");
+        if (!(lowFreq < highFreq))
+            throw new HArnessConfigException($"HighFreq ({highFreq} Hz) must be above LowFreq ({lowFreq} Hz).", "HighFreq");
+        if (!(vtlnWarp > 0) || double.IsInfinity(vtlnWarp))
+            throw new HArnessConfigException($"VtlnWarp must be a positive factor (1 = off), got {vtlnWarp}.", "VtlnWarp");
+        if (vtlnHigh < 0.0) vtlnHigh += nyquist;
+        if (vtlnWarp != 1.0)
+        {
+            if (!(vtlnLow > lowFreq && vtlnLow < highFreq))
+                throw new HArnessConfigException($"VtlnLow ({vtlnLow} Hz) must be inside (LowFreq, HighFreq) = ({lowFreq}, {highFreq}).", "VtlnLow");
+            if (!(vtlnHigh > 0.0 && vtlnHigh < highFreq && vtlnLow < vtlnHigh))
+                throw new HArnessConfigException(
+                    $"VtlnHigh resolves to {vtlnHigh} Hz; it must be in (VtlnLow = {vtlnLow}, HighFreq = {highFreq}).", "VtlnHigh");
+        }
+
+        var numFftBins = paddedWindowSize / 2;
+        var fftBinWidth = sampleRate / paddedWindowSize;
+        var melLow = MelScale(lowFreq);
+        var melHigh = MelScale(highFreq);
+        var melDelta = (melHigh - melLow) / (numBins + 1);
+        var warp = vtlnWarp != 1.0 ? new VtlnWarp(vtlnLow, vtlnHigh, lowFreq, highFreq, vtlnWarp) : null;
+
+        var bank = new float[numBins, numFftBins + 1];
+        for (var b = 0; b < numBins; b++)
+        {
+            double left = melLow + b * melDelta, center = melLow + (b + 1.0) * melDelta, right = melLow + (b + 2.0) * melDelta;
+            if (warp is not null)
+            {
+                left = warp.WarpMel(left);
+                center = warp.WarpMel(center);
+                right = warp.WarpMel(right);
+            }
+            var any = false;
+            for (var i = 0; i < numFftBins; i++)
+            {
+                var mel = MelScale(fftBinWidth * i);
+                var up = (mel - left) / (center - left);
+                var down = (right - mel) / (right - center);
+                double w;
+                if (warp is null) w = Math.Max(0.0, Math.Min(up, down));
+                else if (mel > left && mel <= center) w = up;
+                else if (mel > center && mel < right) w = down;
+                else w = 0.0;
+                bank[b, i] = (float)w;
+                any |= w > 0;
+            }
+            if (!any)
+                throw new HArnessConfigException(
+                    $"Mel bin {b} of {numBins} covers no FFT bin (FFT length {paddedWindowSize}, {lowFreq}-{highFreq} Hz): " +
+                    "NumMelBins is too large for this window; use fewer bins or a longer frame.", "NumMelBins");
+        }
+        return bank;
+    }
+
+    /// <summary>The bank for <paramref name="options"/>, built once per distinct setting and shared (do not modify it).</summary>
+    internal static float[,] GetCached(FbankOptions options)
+    {
+        var f = options.Frame;
+        var key = FormattableString.Invariant(
+            $"{options.NumMelBins}|{f.PaddedWindowSize}|{f.SampleRate:R}|{options.LowFreq:R}|{options.HighFreq:R}|{options.VtlnLow:R}|{options.VtlnHigh:R}|{options.VtlnWarp:R}");
+        if (Cache.TryGetValue(key, out var bank)) return bank;
+        bank = Compute(options.NumMelBins, f.PaddedWindowSize, f.SampleRate, options.LowFreq, options.HighFreq,
+            options.VtlnLow, options.VtlnHigh, options.VtlnWarp);
+        return Cache.GetOrAdd(key, bank);
+    }
+
+    /// <summary>Kaldi's piecewise-linear VTLN warp (<c>VtlnWarpFreq</c>), applied in the mel domain.</summary>
+    private sealed class VtlnWarp
+    {
+        private readonly double _low, _high, _l, _h, _scale, _scaleLeft, _scaleRight;
+
+        public VtlnWarp(double vtlnLow, double vtlnHigh, double lowFreq, double highFreq, double factor)
+        {
+            _low = lowFreq;
+            _high = highFreq;
+            _l = vtlnLow * Math.Max(1.0, factor);
+            _h = vtlnHigh * Math.Min(1.0, factor);
+            _scale = 1.0 / factor;
+            if (!(_l > lowFreq && _h < highFreq))
+                throw new HArnessConfigException(
+                    $"VtlnWarp {factor} moves the inflection points ({_l}, {_h} Hz) outside ({lowFreq}, {highFreq}) Hz.", "VtlnWarp");
+            _scaleLeft = (_scale * _l - lowFreq) / (_l - lowFreq);
+            _scaleRight = (highFreq - _scale * _h) / (highFreq - _h);
+        }
+
+        public double WarpMel(double mel) => MelScale(WarpHz(InverseMelScale(mel)));
+
+        private double WarpHz(double f)
+        {
+            if (f < _low || f > _high) return f;
+            if (f < _l) return _low + _scaleLeft * (f - _low);
+            if (f < _h) return _scale * f;
+            return _high + _scaleRight * (f - _high);
+        }
+    }
+}
