@@ -12,6 +12,25 @@ public sealed record ResamplerOptions
     /// <summary>The defaults: Hann window, 6 zero crossings, roll-off 0.99.</summary>
     public static ResamplerOptions Default { get; } = new();
 
+    /// <summary>librosa's <c>kaiser_fast</c> as torchaudio spells it: Kaiser window, 16 zero crossings, roll-off 0.85, beta 8.555.</summary>
+    public static ResamplerOptions KaiserFast { get; } = new()
+    {
+        LowpassFilterWidth = 16,
+        Rolloff = 0.85,
+        Method = ResamplingMethod.SincKaiser,
+        Beta = 8.555504641634386,
+    };
+
+    /// <summary>librosa's <c>kaiser_best</c> as torchaudio spells it: Kaiser window, 64 zero crossings, roll-off 0.9476, beta 14.77
+    /// (strong anti-aliasing; about ten times the taps of <see cref="Default"/>).</summary>
+    public static ResamplerOptions KaiserBest { get; } = new()
+    {
+        LowpassFilterWidth = 64,
+        Rolloff = 0.9475937167399596,
+        Method = ResamplingMethod.SincKaiser,
+        Beta = DefaultKaiserBeta,
+    };
+
     /// <summary>Zero crossings of the sinc kept on each side; more is sharper and slower (default 6).</summary>
     public int LowpassFilterWidth { get; init; } = 6;
 

@@ -31,7 +31,7 @@ public sealed class ResamplerParityTests
     {
         LowpassFilterWidth = c.Width,
         Rolloff = c.Rolloff,
-        Method = c.Method == "kaiser" ? ResamplingMethod.SincKaiser : ResamplingMethod.SincHann,
+        Method = c.Method.StartsWith("kaiser", StringComparison.Ordinal) ? ResamplingMethod.SincKaiser : ResamplingMethod.SincHann,
         Beta = c.Beta,
     };
 
