@@ -1,4 +1,5 @@
 using System.Globalization;
+using HArnESS.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -144,7 +145,7 @@ public sealed class KMeansCodebook : IDisposable
             ["clusters"] = Clusters.ToString(CultureInfo.InvariantCulture),
             ["dimension"] = Dimension.ToString(CultureInfo.InvariantCulture),
         };
-        SafeTensorsLite.Save(path, new Dictionary<string, Tensor> { ["centers"] = Centers }, meta);
+        SafeTensors.Save(path, new Dictionary<string, Tensor> { ["centers"] = Centers }, meta);
     }
 
     /// <summary>Loads a codebook saved by <see cref="Save"/> onto <paramref name="device"/> (default: CPU).</summary>
@@ -152,17 +153,12 @@ public sealed class KMeansCodebook : IDisposable
     public static KMeansCodebook Load(string path, Device? device = null)
     {
         Runtime.HArnessRuntime.EnsureNative();
-        var (tensors, _) = SafeTensorsLite.Load(path);
-        try
-        {
-            if (!tensors.TryGetValue("centers", out var centers))
-                throw new HArnessFormatException($"'{path}' holds no 'centers' tensor; expected a k-means codebook.", path);
-            return new KMeansCodebook(centers, device ?? torch.CPU);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
+        if (!File.Exists(path)) throw new HArnessDataException($"Codebook file not found: '{path}'.", path);
+        using var file = SafeTensors.Open(path);
+        if (!file.Contains("centers"))
+            throw new HArnessFormatException($"'{path}' holds no 'centers' tensor; expected a k-means codebook.", path);
+        using var centers = file.Load("centers", dtype: ScalarType.Float32);
+        return new KMeansCodebook(centers, device ?? torch.CPU);
     }
 
     private void RequireDimension(int dim, string what)

@@ -262,7 +262,7 @@ public sealed class MiniBatchKMeans
             using var inner = NewDisposeScope();
             var rand = new double[trials];
             for (var t = 0; t < trials; t++) rand[t] = rng.NextDouble() * potential;
-            var cumulative = closest.cumsum(0);
+            var cumulative = closest.cumsum(0L);
             var ids = torch.searchsorted(cumulative, torch.tensor(rand, device: x.device)).clamp_max_(m - 1);
             var candidates = SquaredDistances(x.index_select(0, ids), x, x2).to(ScalarType.Float64);
             candidates = torch.minimum(closest.unsqueeze(0), candidates);
@@ -355,7 +355,7 @@ public sealed class MiniBatchKMeans
 
         public double MeanVariance(Tensor sample)
         {
-            using var v = x.var(0, unbiased: false);
+            using var v = x.var(0L, unbiased: false);
             return v.mean().item<float>();
         }
     }
@@ -502,7 +502,7 @@ public sealed class MiniBatchKMeans
 
         public double MeanVariance(Tensor sample)
         {
-            using var v = sample.var(0, unbiased: false);
+            using var v = sample.var(0L, unbiased: false);
             return v.mean().item<float>();
         }
     }

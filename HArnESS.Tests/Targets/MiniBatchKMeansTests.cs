@@ -7,6 +7,19 @@ namespace HArnESS.Tests.Targets;
 
 public sealed class MiniBatchKMeansTests
 {
+    private int _threads;
+
+    // Many tiny ops: one intra-op thread avoids OpenMP spin contention on the shared 2-core machine.
+    [OneTimeSetUp]
+    public void OneThread()
+    {
+        _threads = torch.get_num_threads();
+        torch.set_num_threads(1);
+    }
+
+    [OneTimeTearDown]
+    public void RestoreThreads() => torch.set_num_threads(_threads);
+
     [Test]
     public void SyntheticFeaturesMatchThePythonGeneratorBitForBit()
     {
