@@ -5,8 +5,8 @@ namespace HArnESS.Distillation.Targets;
 /// <summary>
 /// Frame features that can be read more than once, chunk by chunk, so PCA and k-means can fit a corpus that never sits
 /// in memory. Implementations: <see cref="TensorFeatureSource"/> (in memory), <see cref="EnumerableFeatureSource"/>
-/// (any re-enumerable sequence of chunks) and <c>FeatureShardSource</c> (the shard files of a
-/// <c>FeatureDumper</c> run).
+/// (any re-enumerable sequence of chunks) and <see cref="FeatureShardSource"/> (the shard files of a
+/// <see cref="FeatureDumper"/> run).
 /// </summary>
 public interface IFeatureSource
 {
