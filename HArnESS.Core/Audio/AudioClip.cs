@@ -43,7 +43,7 @@ public sealed class AudioClip
     public float[] Samples { get; }
 
     /// <summary>Length of the clip.</summary>
-    public TimeSpan Duration => TimeSpan.FromSeconds((double)Frames / SampleRate);
+    public TimeSpan Duration => TimeSpan.FromTicks((long)Math.Round((double)Frames * TimeSpan.TicksPerSecond / SampleRate));
 
     /// <summary>The clip with all channels averaged into one (this clip itself when it is already mono).</summary>
     public AudioClip ToMono()

@@ -25,7 +25,8 @@ public sealed record WavInfo
     /// <see cref="WavReadOptions.AllowTruncated"/>, the frames actually present).</summary>
     public required long Frames { get; init; }
 
-    /// <summary>Byte offset of the first sample, from the start of the file or stream.</summary>
+    /// <summary>Byte offset of the first sample, from the start of the RIFF header (the start of the file, or the
+    /// position the stream had when it was handed to the reader).</summary>
     public required long DataOffset { get; init; }
 
     /// <summary>Bytes per frame (<c>Channels * BitsPerSample / 8</c>).</summary>
@@ -48,5 +49,5 @@ public sealed record WavInfo
     public bool IsTruncated { get; init; }
 
     /// <summary>Length of the audio.</summary>
-    public TimeSpan Duration => TimeSpan.FromSeconds((double)Frames / SampleRate);
+    public TimeSpan Duration => TimeSpan.FromTicks((long)Math.Round((double)Frames * TimeSpan.TicksPerSecond / SampleRate));
 }

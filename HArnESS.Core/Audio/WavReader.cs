@@ -106,6 +106,7 @@ public static class WavReader
         ArgumentNullException.ThrowIfNull(stream);
         RequireSeekable(stream, name);
         options ??= WavReadOptions.Default;
+        var origin = stream.Position;
         var info = ParseHeader(stream, name, options);
         if (startFrame < 0 || startFrame > info.Frames)
             throw new HArnessConfigException(
@@ -113,16 +114,17 @@ public static class WavReader
         if (frameCount < 0 || frameCount > info.Frames - startFrame)
             throw new HArnessConfigException(
                 $"frameCount {frameCount} from frame {startFrame} runs past the end of '{name}' ({info.Frames} frames).", nameof(frameCount));
-        return ReadFrames(stream, name, info, startFrame, frameCount, options);
+        return ReadFrames(stream, name, info, origin, startFrame, frameCount, options);
     }
 
     private static AudioClip ReadAll(Stream stream, string name, WavReadOptions options)
     {
+        var origin = stream.Position;
         var info = ParseHeader(stream, name, options);
-        return ReadFrames(stream, name, info, 0, info.Frames, options);
+        return ReadFrames(stream, name, info, origin, 0, info.Frames, options);
     }
 
-    private static AudioClip ReadFrames(Stream stream, string name, WavInfo info, long startFrame, long frameCount, WavReadOptions options)
+    private static AudioClip ReadFrames(Stream stream, string name, WavInfo info, long origin, long startFrame, long frameCount, WavReadOptions options)
     {
         var sampleCount = frameCount * info.Channels;
         if (sampleCount > Array.MaxLength)
@@ -134,7 +136,7 @@ public static class WavReader
         var buffer = ArrayPool<byte>.Shared.Rent(framesPerBlock * info.BlockAlign);
         try
         {
-            stream.Position = info.DataOffset + (startFrame * info.BlockAlign);
+            stream.Position = origin + info.DataOffset + (startFrame * info.BlockAlign);
             long done = 0;
             while (done < frameCount)
             {

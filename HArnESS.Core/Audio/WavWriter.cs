@@ -51,8 +51,8 @@ public static class WavWriter
             throw new HArnessConfigException($"{clip.Channels} channels of {bytesPerSample} bytes do not fit a WAV frame (block align ≤ 65535).", nameof(clip));
         var dataBytes = (long)clip.Samples.Length * bytesPerSample;
         var fmtBytes = extensible ? 40 : isFloat ? 18 : 16;
-        // Float data in a plain fmt chunk carries a fact chunk (sample frames), as the spec asks for non-PCM data.
-        var factBytes = isFloat && !extensible ? 12 : 0;
+        // Non-PCM and extensible files carry a fact chunk (frame count), as the spec asks and as sox writes them.
+        var factBytes = isFloat || extensible ? 12 : 0;
         var riffBytes = 4 + (8 + fmtBytes) + factBytes + 8 + dataBytes + (dataBytes & 1);
         if (riffBytes > uint.MaxValue)
             throw new HArnessConfigException(

@@ -23,6 +23,9 @@ public sealed class AudioBatch : IDisposable
         var b = items.Count;
         var lengths = items.Select(i => (long)i.Samples.Length).ToArray();
         var t = b == 0 ? 0 : lengths.Max();
+        if ((long)b * t > Array.MaxLength)
+            throw new HArnessConfigException(
+                $"A batch of {b} utterances padded to {t} samples is too large for one tensor; set MaxTokens or MaxSampleSize.", nameof(AudioLoaderOptions.MaxTokens));
         var wave = new float[b * t];
         var mask = new bool[b * t];
         for (var i = 0; i < b; i++)
@@ -79,15 +82,34 @@ public sealed class AudioBatch : IDisposable
 
     /// <summary>
     /// Unit labels (<c>.km</c>) of every row, padded with <paramref name="padValue"/>: <c>Targets [batch, units]</c> int64 and
-    /// <c>Lengths [batch]</c> int64. The labels are whole-utterance; use <see cref="Offsets"/> to align them with a crop.
+    /// <c>Lengths [batch]</c> int64. Without <paramref name="labelRate"/> the whole utterance's labels are given; with it
+    /// each row's labels are cut to the audio the row holds, as fairseq's HuBERT dataset does after a crop: from frame
+    /// <c>round(offset · labelRate / sampleRate)</c>, <c>round(length · labelRate / sampleRate)</c> frames (fewer where the file has fewer).
     /// </summary>
     /// <param name="name">Label set name, usually <c>km</c>.</param>
     /// <param name="padValue">Value of padded positions (-100 is the ignore index of cross-entropy).</param>
-    /// <exception cref="HArnessConfigException">The dataset has no such label set, or it is not a unit label file.</exception>
-    public (Tensor Targets, Tensor Lengths) UnitTargets(string name, long padValue = -100)
+    /// <param name="labelRate">Label frames per second (50 for HuBERT's 20 ms frames), or null for uncropped labels.</param>
+    /// <param name="sampleRate">Audio samples per second.</param>
+    /// <exception cref="HArnessConfigException">The dataset has no such label set, it is not a unit label file, or a rate is not positive.</exception>
+    public (Tensor Targets, Tensor Lengths) UnitTargets(string name, long padValue = -100, double? labelRate = null, int sampleRate = 16_000)
     {
         var file = LabelFileOf(name);
-        var units = Indices.Select(file.Units).ToArray();
+        if (labelRate is <= 0 || sampleRate <= 0)
+            throw new HArnessConfigException($"labelRate and sampleRate must be positive, got {labelRate} and {sampleRate}.", nameof(labelRate));
+        var units = new ArraySegment<int>[Count];
+        for (var r = 0; r < Count; r++)
+        {
+            var all = file.Units(Indices[r]).ToArray();
+            if (labelRate is not { } rate)
+            {
+                units[r] = all;
+                continue;
+            }
+            // Banker's rounding, as Python's round() in fairseq.
+            var start = (int)Math.Min(all.Length, Math.Round(Offsets[r] * rate / sampleRate, MidpointRounding.ToEven));
+            var size = (int)Math.Min(all.Length - start, Math.Round(LengthsArray[r] * rate / sampleRate, MidpointRounding.ToEven));
+            units[r] = new ArraySegment<int>(all, start, size);
+        }
         var t = units.Length == 0 ? 0 : units.Max(u => u.Count);
         var data = new long[Count * t];
         Array.Fill(data, padValue);

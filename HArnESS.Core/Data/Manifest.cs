@@ -63,7 +63,10 @@ public sealed class Manifest
     /// <param name="indices">Zero-based entry indices.</param>
     public Manifest Select(IEnumerable<int> indices) => new(Root, indices.Select(i => Entries[i]), SourcePath);
 
-    /// <summary>Reads a manifest file. A relative root line is resolved against the folder of <paramref name="tsvPath"/>.</summary>
+    /// <summary>
+    /// Reads a manifest file. A relative root line is resolved against the folder of <paramref name="tsvPath"/>;
+    /// <c>\r\n</c> line ends are accepted and blank lines at the end of the file ignored.
+    /// </summary>
     /// <param name="tsvPath">The <c>.tsv</c> file.</param>
     /// <exception cref="HArnessDataException">The file does not exist or cannot be read.</exception>
     /// <exception cref="HArnessFormatException">A line is malformed; the message names the file and the 1-based line number.</exception>
@@ -85,8 +88,11 @@ public sealed class Manifest
                 $"Manifest '{full}' line 1: expected the root folder, found {(lines.Length == 0 ? "an empty file" : "an empty line")}.", full);
         var rootLine = lines[0].Trim();
         var root = Path.IsPathRooted(rootLine) ? rootLine : Path.Combine(Path.GetDirectoryName(full)!, rootLine);
-        var entries = new List<ManifestEntry>(lines.Length - 1);
-        for (var i = 1; i < lines.Length; i++)
+        // Blank lines at the very end (an editor's extra newline) are ignored; anywhere else they are an error.
+        var last = lines.Length;
+        while (last > 1 && string.IsNullOrWhiteSpace(lines[last - 1])) last--;
+        var entries = new List<ManifestEntry>(last - 1);
+        for (var i = 1; i < last; i++)
             entries.Add(ParseLine(lines[i], full, i + 1));
         return new Manifest(root, entries, full);
     }

@@ -326,6 +326,33 @@ public sealed class AudioLoaderTests
         Assert.That(ex.Message, Does.Contain("emo"));
     }
 
+    [Test]
+    public void UnitTargets_FollowTheCrop_WhenGivenTheLabelRate()
+    {
+        // 1600 samples at 16 kHz = 0.1 s = 5 label frames at 50 Hz; labels are the frame numbers.
+        using var corpus = new TempCorpus([1600, 960]);
+        corpus.WriteLabels("km", ["0 1 2 3 4", "0 1 2"]);
+        var ds = AudioDataset.Load(corpus.TsvPath, null, "km");
+        var loader = new AudioLoader(ds, new AudioLoaderOptions { BatchSize = 2, MaxSampleSize = 640, Crop = CropMode.Random, Seed = 9, Shuffle = false, BucketByLength = false });
+        using var batch = loader.Single();
+        var (units, lengths) = batch.UnitTargets("km", labelRate: 50);
+        using (units)
+        using (lengths)
+        {
+            var t = (int)units.shape[1];
+            var data = units.data<long>().ToArray();
+            for (var r = 0; r < 2; r++)
+            {
+                var start = (long)Math.Round(batch.Offsets[r] * 50.0 / 16000, MidpointRounding.ToEven);
+                var available = r == 0 ? 5 : 3;
+                var size = Math.Min(available - start, 2);
+                Assert.That(lengths.data<long>()[r], Is.EqualTo(size));
+                for (var j = 0; j < size; j++) Assert.That(data[r * t + j], Is.EqualTo(start + j));
+            }
+        }
+        Assert.That(batch.Offsets, Has.Some.GreaterThan(0));
+    }
+
     [TestCase(0, 1, "BatchSize")]
     [TestCase(8, 0, "WorldSize")]
     public void Options_AreValidated(int batchSize, int worldSize, string option)

@@ -50,6 +50,14 @@ public sealed class ManifestTests
         Assert.That(m.Entries[0].NumSamples, Is.EqualTo(5));
     }
 
+    [Test]
+    public void Load_BlankLinesAtTheEnd_AreIgnored()
+    {
+        var m = Manifest.Load(Write("t.tsv", ".\na.wav\t3\n\n  \n"));
+        Assert.That(m.Entries, Is.EqualTo(new[] { new ManifestEntry("a.wav", 3) }));
+        Assert.That(Manifest.Load(Write("empty.tsv", ".\n")).Count, Is.Zero);
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void SaveThenLoad_RoundTrips(bool absoluteRoot)
