@@ -444,7 +444,9 @@ public sealed class MiniBatchKMeans
                     foreach (var chunk in source.ReadChunks(ct))
                     {
                         any = true;
-                        pending.Add(chunk);
+                        // This iterator advances inside the caller's per-step dispose scope; buffered tensors must
+                        // outlive that step.
+                        pending.Add(chunk.DetachFromDisposeScope());
                         pendingRows += chunk.shape[0];
                         if (pendingRows < bufferRows) continue;
                         foreach (var b in Drain(pending, ref pendingRows, batch, rng)) yield return b;
@@ -480,12 +482,12 @@ public sealed class MiniBatchKMeans
             {
                 using var idx = torch.tensor(perm[(int)s..(int)(s + batch)]);
                 using var rows = all.index_select(0, idx);
-                output.Add(rows.to(device).contiguous());
+                output.Add(rows.to(device).contiguous().DetachFromDisposeScope());
             }
             if (whole < pendingRows)
             {
                 using var idx = torch.tensor(perm[(int)whole..]);
-                pending.Add(all.index_select(0, idx));
+                pending.Add(all.index_select(0, idx).DetachFromDisposeScope());
             }
             pendingRows -= whole;
             return output;
