@@ -57,7 +57,7 @@ public sealed class FeatureDumperTests
     public void TeacherLayerDumpConcatenatesChunksLikeFairseq()
     {
         var manifest = TargetsTestData.Demo(2);
-        using var teacher = new SpeechEncoder(EncoderPresets.TinyPostLn);
+        using var teacher = TargetsTestData.TinyTeacher();
         teacher.eval();
         var reader = new TeacherLayerFeatureReader(teacher, layer: 1, maxChunkSamples: 4000);
         Assert.That(reader.Dimension, Is.EqualTo(32));

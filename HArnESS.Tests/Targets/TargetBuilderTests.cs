@@ -64,7 +64,7 @@ public sealed class TargetBuilderTests
     public async Task PcaCompactedTeacherLayerTargetsAndReuseAcrossIterations()
     {
         var manifest = TargetsTestData.Demo(10);
-        using var teacher = new SpeechEncoder(EncoderPresets.TinyPostLn);
+        using var teacher = TargetsTestData.TinyTeacher();
         var plan = TargetsApi.From(manifest).Split("test").KMeans(12, Small).SampleFraction(0.8, seed: 2);
         using var it2 = await plan.Layer(teacher, 2).Pca(components: 8).InMemoryLimit(0).Into(Path.Combine(_dir, "it2")).FitAsync(); // streamed k-means
         Assert.That(it2.Pca, Is.Not.Null);
