@@ -46,7 +46,7 @@ public sealed class CmvnStats
         CheckDim(features);
         using var scope = NewDisposeScope();
         var x = features.to(ScalarType.Float64).reshape(-1, Dim);
-        Add(x.shape[0], x.sum(0), x.square().sum(0));
+        Add(x.shape[0], x.sum(new long[] { 0 }), x.square().sum(new long[] { 0 }));
     }
 
     /// <summary>Adds the valid frames of a padded batch <c>features [batch, frames, dim]</c> with <c>lengths [batch]</c> (in frames).</summary>

@@ -38,9 +38,7 @@ public static class Deltas
     /// <exception cref="HArnessConfigException">Shapes or lengths are inconsistent, or <paramref name="window"/> &lt; 1.</exception>
     public static Tensor Compute(Tensor features, Tensor lengths, int window = 2)
     {
-        Check(features, window);
-        if (features.dim() != 3)
-            throw new HArnessConfigException($"features must be [batch, frames, dim]; got shape [{string.Join(", ", features.shape)}].", nameof(features));
+        CheckBatched(features, window);
         var lens = FeatureBatching.ReadLengths(lengths, features.shape[0], features.shape[1], "frames");
         using var scope = NewDisposeScope();
         long batch = features.shape[0], frames = features.shape[1], dim = features.shape[2];
@@ -64,8 +62,16 @@ public static class Deltas
     public static Tensor Add(Tensor features, int order = 2, int window = 2) => AddCore(features, order, window, x => Compute(x, window));
 
     /// <summary>As <see cref="Add(Tensor, int, int)"/> for a padded batch <c>[batch, frames, dim]</c> with <c>lengths [batch]</c> (in frames).</summary>
-    public static Tensor Add(Tensor features, Tensor lengths, int order = 2, int window = 2) =>
-        AddCore(features, order, window, x => Compute(x, lengths, window));
+    /// <remarks>Padded frames of every block, the copied input included, are zero.</remarks>
+    public static Tensor Add(Tensor features, Tensor lengths, int order = 2, int window = 2)
+    {
+        CheckBatched(features, window);
+        using var scope = NewDisposeScope();
+        var lens = FeatureBatching.ReadLengths(lengths, features.shape[0], features.shape[1], "frames");
+        var valid = FeatureBatching.ValidMask(lens, features.shape[1], features.device);
+        var clean = FeatureBatching.FinishPadded(features, valid, lens, false);
+        return AddCore(clean, order, window, x => Compute(x, lengths, window)).MoveToOuterDisposeScope();
+    }
 
     private static Tensor AddCore(Tensor features, int order, int window, Func<Tensor, Tensor> delta)
     {
@@ -78,6 +84,13 @@ public static class Deltas
     }
 
     private static double Denominator(int window) => window * (window + 1) * (2.0 * window + 1) / 3.0;
+
+    private static void CheckBatched(Tensor features, int window)
+    {
+        Check(features, window);
+        if (features.dim() != 3)
+            throw new HArnessConfigException($"features must be [batch, frames, dim]; got shape [{string.Join(", ", features.shape)}].", nameof(features));
+    }
 
     private static void Check(Tensor features, int window)
     {

@@ -9,7 +9,7 @@ namespace HArnESS.Features;
 /// with TorchSharp ops on the input's device and batched over padded waveforms. Constant tensors (window, mel bank) are
 /// built once per setting and device. Instances are cheap and thread-safe (dither draws are serialised).
 /// </summary>
-public sealed class Fbank : IFeatureExtractor
+public sealed class Fbank : WaveformFeatureExtractor
 {
     private readonly Lock _ditherGate = new();
     private Generator? _ditherGenerator;
@@ -27,23 +27,10 @@ public sealed class Fbank : IFeatureExtractor
     public FbankOptions Options { get; }
 
     /// <inheritdoc/>
-    public FrameOptions Frame => Options.Frame;
+    public override FrameOptions Frame => Options.Frame;
 
     /// <inheritdoc/>
-    public int FeatureDim => Options.FeatureDim;
-
-    /// <inheritdoc/>
-    public long FrameCount(long samples) => KaldiFrames.Count(samples, Options.Frame);
-
-    /// <summary>Filterbank of one utterance: waveform <c>[time]</c> → <c>[frames, FeatureDim]</c>.</summary>
-    /// <exception cref="HArnessDataException">The waveform is too short for one frame.</exception>
-    public Tensor Compute(Tensor waveform)
-    {
-        using var scope = NewDisposeScope();
-        var batch = FeatureBatching.SingleAsBatch(waveform);
-        var (features, _) = Compute(batch, torch.tensor(new[] { batch.shape[1] }));
-        return features.squeeze(0).MoveToOuterDisposeScope();
-    }
+    public override int FeatureDim => Options.FeatureDim;
 
     /// <summary>
     /// Filterbanks of a padded batch: <c>waveforms [batch, time]</c>, <c>lengths [batch]</c> → features
@@ -52,7 +39,7 @@ public sealed class Fbank : IFeatureExtractor
     /// </summary>
     /// <exception cref="HArnessConfigException">Shapes, dtypes or lengths are inconsistent.</exception>
     /// <exception cref="HArnessDataException">An utterance is too short for one frame.</exception>
-    public (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
+    public override (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
     {
         using var scope = NewDisposeScope();
         var core = ComputeCore(waveforms, lengths);
@@ -137,21 +124,14 @@ public sealed class Fbank : IFeatureExtractor
         if (f.SnipEdges)
             return wave.unfold(1, window, shift).narrow(1, 0, maxFrames);           // every utterance is >= one window
 
-        // Kaldi's reflection at both ends, per utterance: s < 0 → -s-1, s >= n → 2n-1-s (repeated until inside).
+        // Kaldi's reflection at both ends, per utterance (s < 0 → -s-1, s >= n → 2n-1-s, repeated until inside) is a
+        // symmetric extension with period 2n: r = s mod 2n, then r >= n → 2n-1-r. Closed form, so no loop.
         var pad = window / 2 - shift / 2;
         var idx = (torch.arange(maxFrames, device: wave.device) * shift - pad).view(1, -1, 1)
                   + torch.arange(window, device: wave.device).view(1, 1, -1);       // [1, M, window]
-        var n = torch.tensor(lens, device: wave.device).view(-1, 1, 1);            // [B, 1, 1]
-        idx = idx.expand(batch, maxFrames, window);
-        for (var pass = 0; pass < 64; pass++)
-        {
-            var below = idx.lt(0);
-            var above = idx.ge(n);
-            if (!below.logical_or(above).any().item<bool>()) break;
-            idx = torch.where(below, -idx - 1, idx);
-            idx = torch.where(above, 2 * n - 1 - idx, idx);
-        }
-        idx = idx.clamp(0, Math.Max(wave.shape[1] - 1, 0));                         // empty utterances only (never read)
+        var n = torch.tensor(lens, device: wave.device).clamp_min(1).view(-1, 1, 1);  // [B, 1, 1]
+        var r = idx.remainder(2 * n);                                                // [B, M, window], in [0, 2n)
+        idx = torch.where(r.ge(n), 2 * n - 1 - r, r);
         return wave.gather(1, idx.reshape(batch, -1)).view(batch, maxFrames, window);
     }
 

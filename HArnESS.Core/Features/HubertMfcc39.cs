@@ -7,7 +7,7 @@ namespace HArnESS.Features;
 /// <c>use_energy=False</c> (13 cepstra), then <c>compute_deltas</c> applied twice, concatenated to 39 dimensions
 /// <c>[mfcc, Δ, ΔΔ]</c>.
 /// </summary>
-public sealed class HubertMfcc39 : IFeatureExtractor
+public sealed class HubertMfcc39 : WaveformFeatureExtractor
 {
     private readonly Mfcc _mfcc;
 
@@ -16,23 +16,13 @@ public sealed class HubertMfcc39 : IFeatureExtractor
         _mfcc = new Mfcc(MfccOptions.Hubert with { Frame = frame ?? new FrameOptions() });
 
     /// <inheritdoc/>
-    public FrameOptions Frame => _mfcc.Frame;
+    public override FrameOptions Frame => _mfcc.Frame;
 
     /// <summary>39 (13 cepstra × 3).</summary>
-    public int FeatureDim => _mfcc.FeatureDim * 3;
-
-    /// <inheritdoc/>
-    public long FrameCount(long samples) => _mfcc.FrameCount(samples);
-
-    /// <summary>Features of one utterance: waveform <c>[time]</c> → <c>[frames, 39]</c>.</summary>
-    public Tensor Compute(Tensor waveform)
-    {
-        using var scope = NewDisposeScope();
-        return Deltas.Add(_mfcc.Compute(waveform), order: 2, window: 2).MoveToOuterDisposeScope();
-    }
+    public override int FeatureDim => _mfcc.FeatureDim * 3;
 
     /// <summary>Features of a padded batch: <c>[batch, time]</c> + <c>lengths [batch]</c> → <c>[batch, frames, 39]</c> and frame lengths.</summary>
-    public (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
+    public override (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
     {
         using var scope = NewDisposeScope();
         var (mfcc, frameLengths) = _mfcc.Compute(waveforms, lengths);

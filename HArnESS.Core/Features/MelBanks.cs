@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using HArnESS.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace HArnESS.Features;
 
@@ -60,35 +63,50 @@ public static class MelBanks
         }
 
         var numFftBins = paddedWindowSize / 2;
-        var fftBinWidth = sampleRate / paddedWindowSize;
-        var melLow = MelScale(lowFreq);
-        var melHigh = MelScale(highFreq);
-        var melDelta = (melHigh - melLow) / (numBins + 1);
-        var warp = vtlnWarp != 1.0 ? new VtlnWarp(vtlnLow, vtlnHigh, lowFreq, highFreq, vtlnWarp) : null;
-
         var bank = new float[numBins, numFftBins + 1];
-        for (var b = 0; b < numBins; b++)
+        float[] weights;
+        HArnessRuntime.EnsureInitialized();
+        using (torch.NewDisposeScope())
         {
-            double left = melLow + b * melDelta, center = melLow + (b + 1.0) * melDelta, right = melLow + (b + 2.0) * melDelta;
-            if (warp is not null)
+            // The same float32 tensor arithmetic as torchaudio's get_mel_banks (and Kaldi's BaseFloat code): bins far from
+            // a strong tone are sensitive to the weights' last bits, so double-precision weights would drift from both.
+            var fftBinWidth = sampleRate / paddedWindowSize;
+            var melLow = MelScale(lowFreq);
+            var melHigh = MelScale(highFreq);
+            var melDelta = (melHigh - melLow) / (numBins + 1);
+            var bin = torch.arange(numBins, ScalarType.Int64).unsqueeze(1);
+            var left = melLow + bin * melDelta;                                        // [bins, 1] float32
+            var center = melLow + (bin + 1.0) * melDelta;
+            var right = melLow + (bin + 2.0) * melDelta;
+            if (vtlnWarp != 1.0)
             {
+                var warp = new VtlnWarp(vtlnLow, vtlnHigh, lowFreq, highFreq, vtlnWarp);
                 left = warp.WarpMel(left);
                 center = warp.WarpMel(center);
                 right = warp.WarpMel(right);
             }
+            var mel = MelScaleOf(fftBinWidth * torch.arange((double)numFftBins, ScalarType.Float32)).unsqueeze(0); // [1, fft]
+            var up = (mel - left) / (center - left);
+            var down = (right - mel) / (right - center);
+            Tensor w;
+            if (vtlnWarp == 1.0) w = torch.maximum(torch.zeros(1), torch.minimum(up, down));
+            else
+            {
+                // Warping can reorder left/center/right, so take each slope only on its own side.
+                var upSide = mel.gt(left).logical_and(mel.le(center));
+                var downSide = mel.gt(center).logical_and(mel.lt(right));
+                w = torch.where(upSide, up, torch.where(downSide, down, torch.zeros(1)));
+            }
+            weights = w.contiguous().data<float>().ToArray();
+        }
+        for (var b = 0; b < numBins; b++)
+        {
             var any = false;
             for (var i = 0; i < numFftBins; i++)
             {
-                var mel = MelScale(fftBinWidth * i);
-                var up = (mel - left) / (center - left);
-                var down = (right - mel) / (right - center);
-                double w;
-                if (warp is null) w = Math.Max(0.0, Math.Min(up, down));
-                else if (mel > left && mel <= center) w = up;
-                else if (mel > center && mel < right) w = down;
-                else w = 0.0;
-                bank[b, i] = (float)w;
-                any |= w > 0;
+                var v = weights[b * numFftBins + i];
+                bank[b, i] = v;
+                any |= v > 0;
             }
             if (!any)
                 throw new HArnessConfigException(
@@ -97,6 +115,10 @@ public static class MelBanks
         }
         return bank;
     }
+
+    private static Tensor MelScaleOf(Tensor hz) => 1127.0 * (1.0 + hz / 700.0).log();
+
+    private static Tensor InverseMelScaleOf(Tensor mel) => 700.0 * ((mel / 1127.0).exp() - 1.0);
 
     /// <summary>The bank for <paramref name="options"/>, built once per distinct setting and shared (do not modify it).</summary>
     internal static float[,] GetCached(FbankOptions options)
@@ -129,14 +151,15 @@ public static class MelBanks
             _scaleRight = (highFreq - _scale * _h) / (highFreq - _h);
         }
 
-        public double WarpMel(double mel) => MelScale(WarpHz(InverseMelScale(mel)));
+        public Tensor WarpMel(Tensor mel) => MelScaleOf(WarpHz(InverseMelScaleOf(mel)));
 
-        private double WarpHz(double f)
+        // torchaudio's vtln_warp_freq: regions overlap, later assignments win (after h, then before h, before l, outside).
+        private Tensor WarpHz(Tensor f)
         {
-            if (f < _low || f > _high) return f;
-            if (f < _l) return _low + _scaleLeft * (f - _low);
-            if (f < _h) return _scale * f;
-            return _high + _scaleRight * (f - _high);
+            var res = _high + _scaleRight * (f - _high);
+            res = torch.where(f.lt(_h), _scale * f, res);
+            res = torch.where(f.lt(_l), _low + _scaleLeft * (f - _low), res);
+            return torch.where(f.lt(_low).logical_or(f.gt(_high)), f, res);
         }
     }
 }

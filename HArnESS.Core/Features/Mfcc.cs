@@ -9,7 +9,7 @@ namespace HArnESS.Features;
 /// orthonormal DCT-II (<c>create_dct(..., norm='ortho')</c> with Kaldi's C0 column), cepstral liftering, optional energy
 /// in place of C0, HTK ordering. Runs on the input's device, batched over padded waveforms.
 /// </summary>
-public sealed class Mfcc : IFeatureExtractor
+public sealed class Mfcc : WaveformFeatureExtractor
 {
     private readonly Fbank _fbank;
 
@@ -27,23 +27,10 @@ public sealed class Mfcc : IFeatureExtractor
     public MfccOptions Options { get; }
 
     /// <inheritdoc/>
-    public FrameOptions Frame => Options.Frame;
+    public override FrameOptions Frame => Options.Frame;
 
     /// <inheritdoc/>
-    public int FeatureDim => Options.FeatureDim;
-
-    /// <inheritdoc/>
-    public long FrameCount(long samples) => KaldiFrames.Count(samples, Options.Frame);
-
-    /// <summary>MFCCs of one utterance: waveform <c>[time]</c> → <c>[frames, NumCeps]</c>.</summary>
-    /// <exception cref="HArnessDataException">The waveform is too short for one frame.</exception>
-    public Tensor Compute(Tensor waveform)
-    {
-        using var scope = NewDisposeScope();
-        var batch = FeatureBatching.SingleAsBatch(waveform);
-        var (features, _) = Compute(batch, torch.tensor(new[] { batch.shape[1] }));
-        return features.squeeze(0).MoveToOuterDisposeScope();
-    }
+    public override int FeatureDim => Options.FeatureDim;
 
     /// <summary>
     /// MFCCs of a padded batch: <c>waveforms [batch, time]</c>, <c>lengths [batch]</c> → features
@@ -51,11 +38,12 @@ public sealed class Mfcc : IFeatureExtractor
     /// </summary>
     /// <exception cref="HArnessConfigException">Shapes, dtypes or lengths are inconsistent.</exception>
     /// <exception cref="HArnessDataException">An utterance is too short for one frame.</exception>
-    public (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
+    public override (Tensor Features, Tensor FrameLengths) Compute(Tensor waveforms, Tensor lengths)
     {
         using var scope = NewDisposeScope();
         var core = _fbank.ComputeCore(waveforms, lengths);
-        var x = core.MelEnergies.matmul(DctMatrix(core.MelEnergies));          // [B, M, ceps], lifter folded in
+        var x = core.MelEnergies.matmul(DctMatrix(core.MelEnergies));          // [B, M, ceps]
+        if (Options.CepstralLifter != 0.0) x = x * Lifter(x);
         var ceps = Options.NumCeps;
         if (Options.UseEnergy)
             x = torch.cat(new[] { core.LogEnergy!.unsqueeze(-1), x.narrow(-1, 1, ceps - 1) }, -1);
@@ -71,33 +59,54 @@ public sealed class Mfcc : IFeatureExtractor
     }
 
     /// <summary>
-    /// Kaldi's DCT as a right-multiplied <c>[numMelBins, numCeps]</c> matrix: orthonormal DCT-II columns with column 0 =
-    /// √(1/numMelBins), each column k scaled by the lifter <c>1 + L/2 · sin(πk/L)</c> (no scaling when L = 0).
+    /// The DCT as a right-multiplied <c>[numMelBins, numCeps]</c> matrix: orthonormal DCT-II columns
+    /// (<c>torchaudio.functional.create_dct(n, n, 'ortho')</c>) with column 0 = √(1/numMelBins) as Kaldi. Computed with
+    /// torchaudio's float32 tensor arithmetic: its cosines of float32 arguments differ from double-precision ones by up
+    /// to ~2e-4 in the cepstra, and torchaudio (HuBERT's reference) is what these features must match.
     /// </summary>
-    /// <exception cref="HArnessConfigException">numCeps is outside [1, numMelBins] or the lifter is negative.</exception>
-    public static float[,] DctMatrix(int numMelBins, int numCeps, double cepstralLifter)
+    /// <exception cref="HArnessConfigException">numCeps is outside [1, numMelBins].</exception>
+    public static float[,] DctMatrix(int numMelBins, int numCeps)
     {
         if (numMelBins < 1) throw new HArnessConfigException($"NumMelBins must be positive, got {numMelBins}.", "NumMelBins");
         if (numCeps < 1 || numCeps > numMelBins)
             throw new HArnessConfigException($"NumCeps must be in [1, NumMelBins = {numMelBins}], got {numCeps}.", "NumCeps");
-        if (!(cepstralLifter >= 0)) throw new HArnessConfigException($"CepstralLifter must be >= 0, got {cepstralLifter}.", "CepstralLifter");
-        var m = new float[numMelBins, numCeps];
-        for (var k = 0; k < numCeps; k++)
+        HArnessRuntime.EnsureInitialized();
+        float[] flat;
+        using (NewDisposeScope())
         {
-            var lifter = cepstralLifter != 0.0 ? 1.0 + 0.5 * cepstralLifter * Math.Sin(Math.PI * k / cepstralLifter) : 1.0;
-            for (var n = 0; n < numMelBins; n++)
-            {
-                var v = k == 0
-                    ? Math.Sqrt(1.0 / numMelBins)
-                    : Math.Sqrt(2.0 / numMelBins) * Math.Cos(Math.PI / numMelBins * (n + 0.5) * k);
-                m[n, k] = (float)(v * lifter);
-            }
+            var n = torch.arange((double)numMelBins, ScalarType.Float32);
+            var k = torch.arange((double)numMelBins, ScalarType.Float32).unsqueeze(1);
+            var dct = torch.cos(Math.PI / numMelBins * (n + 0.5) * k);                  // [k, n]
+            dct[0] = dct[0] * (1.0 / Math.Sqrt(2.0));
+            dct = (dct * Math.Sqrt(2.0 / numMelBins)).t().contiguous();                   // [n, k]
+            dct[TensorIndex.Colon, 0] = torch.tensor((float)Math.Sqrt(1.0 / numMelBins));
+            flat = dct.narrow(1, 0, numCeps).contiguous().data<float>().ToArray();
         }
+        var m = new float[numMelBins, numCeps];
+        Buffer.BlockCopy(flat, 0, m, 0, flat.Length * sizeof(float));
         return m;
     }
 
+    /// <summary>
+    /// Cepstral lifter weights <c>1 + L/2 · sin(πi/L)</c> for i = 0..numCeps-1 (torchaudio's float32 arithmetic); all ones when L = 0.
+    /// </summary>
+    /// <exception cref="HArnessConfigException"><paramref name="cepstralLifter"/> is negative or <paramref name="numCeps"/> &lt; 1.</exception>
+    public static float[] LifterCoefficients(int numCeps, double cepstralLifter)
+    {
+        if (numCeps < 1) throw new HArnessConfigException($"NumCeps must be positive, got {numCeps}.", "NumCeps");
+        if (!(cepstralLifter >= 0)) throw new HArnessConfigException($"CepstralLifter must be >= 0, got {cepstralLifter}.", "CepstralLifter");
+        if (cepstralLifter == 0.0) return Enumerable.Repeat(1f, numCeps).ToArray();
+        HArnessRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        var i = torch.arange(numCeps, ScalarType.Int64);
+        return (1.0 + 0.5 * cepstralLifter * torch.sin(Math.PI * i / cepstralLifter)).to(ScalarType.Float32).data<float>().ToArray();
+    }
+
     private Tensor DctMatrix(Tensor like) =>
-        FeatureTensorCache.Get(
-            FormattableString.Invariant($"dct|{Options.NumMelBins}|{Options.NumCeps}|{Options.CepstralLifter:R}"), like,
-            () => FeatureTensorCache.FromMatrix(DctMatrix(Options.NumMelBins, Options.NumCeps, Options.CepstralLifter)));
+        FeatureTensorCache.Get(FormattableString.Invariant($"dct|{Options.NumMelBins}|{Options.NumCeps}"), like,
+            () => FeatureTensorCache.FromMatrix(DctMatrix(Options.NumMelBins, Options.NumCeps)));
+
+    private Tensor Lifter(Tensor like) =>
+        FeatureTensorCache.Get(FormattableString.Invariant($"lifter|{Options.NumCeps}|{Options.CepstralLifter:R}"), like,
+            () => torch.tensor(LifterCoefficients(Options.NumCeps, Options.CepstralLifter)));
 }

@@ -92,14 +92,7 @@ public static class HArnessRuntime
         if (OperatingSystem.IsLinux())
         {
             var backend = LibTorchBackend.Locate(options.LibTorchDirectory);
-            // An unknown version is not a mismatch: it shows as unknown in RuntimeInfo.
-            if (backend.Version is not null && !backend.MatchesTorchSharp && !options.AllowLibTorchVersionMismatch)
-            {
-                throw new NativeRuntimeException(
-                    $"libtorch {backend.Version} (from {backend.VersionSource}) in '{backend.Directory}' does not match TorchSharp 0.107, " +
-                    $"which needs libtorch {LibTorchBackend.ExpectedMajorMinor}.x. Use a libtorch {LibTorchBackend.ExpectedMajorMinor} folder, " +
-                    "or set RuntimeOptions.AllowLibTorchVersionMismatch at your own risk.", backend.Directory);
-            }
+            backend.EnsureMatchesTorchSharp(options.AllowLibTorchVersionMismatch);
             _native = NativeLoader.Load(backend, options.NativeCacheDirectory);
         }
         else if (options.LibTorchDirectory is not null)

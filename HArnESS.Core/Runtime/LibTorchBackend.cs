@@ -18,6 +18,21 @@ public sealed record LibTorchBackend(string Directory, string? Version, string V
     /// <summary>True when <see cref="Version"/> is known and has major.minor <see cref="ExpectedMajorMinor"/>.</summary>
     public bool MatchesTorchSharp => Version is not null && MajorMinor(Version) == ExpectedMajorMinor;
 
+    /// <summary>
+    /// Refuses a libtorch whose version is known and differs from <see cref="ExpectedMajorMinor"/>; an unknown version
+    /// is let through (it shows as unknown in <see cref="RuntimeInfo"/>).
+    /// </summary>
+    /// <param name="allowMismatch">Let a mismatched version through anyway.</param>
+    /// <exception cref="NativeRuntimeException">The version is known, differs, and <paramref name="allowMismatch"/> is false.</exception>
+    public void EnsureMatchesTorchSharp(bool allowMismatch)
+    {
+        if (Version is null || MatchesTorchSharp || allowMismatch) return;
+        throw new NativeRuntimeException(
+            $"libtorch {Version} (from {VersionSource}) in '{Directory}' does not match TorchSharp 0.107, which needs libtorch " +
+            $"{ExpectedMajorMinor}.x. Use a libtorch {ExpectedMajorMinor} folder, or set RuntimeOptions.AllowLibTorchVersionMismatch at your own risk.",
+            Directory);
+    }
+
     internal static string? MajorMinor(string version)
     {
         var m = Regex.Match(version, @"^(\d+)\.(\d+)");
