@@ -41,7 +41,7 @@ public static class AudioResample
     {
         if (fromRate <= 0) throw new HArnessConfigException($"fromRate must be positive, got {fromRate}.", nameof(fromRate));
         if (toRate <= 0) throw new HArnessConfigException($"toRate must be positive, got {toRate}.", nameof(toRate));
-        return (long)((((Int128)toRate * inputLength) + fromRate - 1) / fromRate);
+        return Resampler.OutputLength(inputLength, fromRate, toRate);
     }
 
     /// <summary>Frees every cached filter bank (on all devices).</summary>

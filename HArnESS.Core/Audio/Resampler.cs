@@ -43,7 +43,8 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
     /// <summary>The filter settings.</summary>
     public ResamplerOptions Options { get; }
 
-    /// <summary>Taps of each polyphase filter (<c>2 * width + from / gcd</c>; most of them are zero for large reduced rates).</summary>
+    /// <summary>Taps of each polyphase filter (<c>2 * width + from / gcd</c>); for rates whose gcd is small most of
+    /// them are zero, as in torchaudio.</summary>
     public int FilterTaps => _kernel.Taps;
 
     /// <summary>Output length for an input of <paramref name="inputLength"/> samples: <c>ceil(inputLength * to / from)</c>.</summary>
@@ -68,17 +69,13 @@ public sealed class Resampler : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         var shape = waveforms.shape;
         var length = shape[^1];
-        var flat = waveforms.reshape(-1, length);
-        var kernel = _kernel.Get(waveforms.device, waveforms.dtype);
-        var width = _kernel.Width;
-        var padded = nn.functional.pad(flat, [width, width + _kernel.Orig]);
-        // [n, 1, T] * [New, 1, Taps] stride Orig -> [n, New, blocks]; phase j of block m is output m * New + j.
-        var y = nn.functional.conv1d(padded.unsqueeze(1), kernel, stride: _kernel.Orig);
-        var target = OutputLength(length);
+        long rows = 1;
+        for (var i = 0; i < shape.Length - 1; i++) rows *= shape[i];
+        // Explicit rows: -1 cannot be inferred for empty inputs.
+        var resampled = _kernel.Apply(waveforms.reshape(rows, length));
         var outShape = shape.ToArray();
-        outShape[^1] = target;
-        var result = y.transpose(1, 2).reshape(flat.shape[0], -1)[.., ..(int)target].reshape(outShape);
-        return result.MoveToOuterDisposeScope();
+        outShape[^1] = resampled.shape[1];
+        return resampled.reshape(outShape).MoveToOuterDisposeScope();
     }
 
     /// <summary>Resamples along the last dimension (same as <see cref="forward"/>).</summary>

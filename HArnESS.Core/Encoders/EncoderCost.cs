@@ -80,7 +80,9 @@ public static class EncoderCost
             macs += frames * config.FbankMelBins * config.FbankStack * config.FbankProjectionDim;
         long c = config.FrontEndDim, d = config.HiddenSize, ffn = config.IntermediateSize;
         macs += frames * c * d;                                                      // feature projection
-        macs += frames * d * (d / config.PosConvGroups) * config.PosConvKernel;       // positional conv
+        // The positional conv pads kernel/2 on both sides, so an even kernel computes one extra frame (then dropped).
+        var posFrames = frames + 2 * (config.PosConvKernel / 2) - config.PosConvKernel + 1;
+        macs += posFrames * d * (d / config.PosConvGroups) * config.PosConvKernel;
         var perLayer = frames * (4 * d * d + 2 * d * ffn) + 2 * frames * frames * d;
         macs += config.NumLayers * perLayer;
         return macs;

@@ -110,12 +110,12 @@ public sealed record SpeechEncoderConfig
         if (FrontEnd == FrontEndKind.Cnn)
         {
             if (ConvLayers is null || ConvLayers.Count == 0)
-                throw new HArnessConfigException("The conv stack is empty; give at least one (dim, kernel, stride).", nameof(ConvLayers));
+                throw new HArnessConfigException("ConvLayers: the conv stack is empty; give at least one (dim, kernel, stride).", nameof(ConvLayers));
             for (var i = 0; i < ConvLayers.Count; i++)
             {
                 var s = ConvLayers[i];
                 if (s.Dim <= 0 || s.Kernel <= 0 || s.Stride <= 0)
-                    throw new HArnessConfigException($"Conv layer {i} is {s}; dim, kernel and stride must be positive.", $"{nameof(ConvLayers)}[{i}]");
+                    throw new HArnessConfigException($"ConvLayers[{i}] is {s}; dim, kernel and stride must be positive.", $"{nameof(ConvLayers)}[{i}]");
             }
         }
         else

@@ -21,7 +21,7 @@ public sealed class ConvFeatureExtractor : nn.Module
         : base(nameof(ConvFeatureExtractor))
     {
         if (layers.Count == 0)
-            throw new HArnessConfigException("The conv stack is empty; give at least one (dim, kernel, stride).", "ConvLayers");
+            throw new HArnessConfigException("ConvLayers: the conv stack is empty; give at least one (dim, kernel, stride).", "ConvLayers");
         Layers = layers.ToArray();
         conv_layers = new ModuleList<ConvLayerBlock>();
         var inChannels = 1;
@@ -30,10 +30,10 @@ public sealed class ConvFeatureExtractor : nn.Module
             var spec = Layers[i];
             if (spec.Dim <= 0 || spec.Kernel <= 0 || spec.Stride <= 0)
                 throw new HArnessConfigException(
-                    $"Conv layer {i} is {spec}; dim, kernel and stride must be positive.", $"ConvLayers[{i}]");
+                    $"ConvLayers[{i}] is {spec}; dim, kernel and stride must be positive.", $"ConvLayers[{i}]");
             nn.Module<Tensor, Tensor>? norm = mode switch
             {
-                ConvNormMode.GroupNorm when i == 0 => nn.GroupNorm(spec.Dim, spec.Dim, eps: 1e-5, affine: true),
+                ConvNormMode.GroupNorm when i == 0 => InitializedGroupNorm(spec.Dim),
                 ConvNormMode.LayerNorm => new ChannelLayerNorm(spec.Dim),
                 _ => null,
             };
@@ -45,6 +45,21 @@ public sealed class ConvFeatureExtractor : nn.Module
 
     /// <summary>The convolutions.</summary>
     public IReadOnlyList<ConvLayerSpec> Layers { get; }
+
+    /// <summary>
+    /// A per-channel GroupNorm with PyTorch's initial affine values (weight 1, bias 0): TorchSharp 0.107's
+    /// <c>nn.GroupNorm</c> leaves them uninitialised (leftover memory, sometimes NaN) until a checkpoint overwrites them.
+    /// </summary>
+    private static nn.Module<Tensor, Tensor> InitializedGroupNorm(int channels)
+    {
+        var norm = nn.GroupNorm(channels, channels, eps: 1e-5, affine: true);
+        using (no_grad())
+        {
+            norm.weight!.fill_(1.0);
+            norm.bias!.zero_();
+        }
+        return norm;
+    }
 
     /// <summary>Channels of the output (the last layer's dim).</summary>
     public int OutputDim => Layers[^1].Dim;

@@ -88,7 +88,8 @@ public sealed class TransformerEncoder : nn.Module
         for (var i = 0; i < stop; i++)
         {
             var skip = training && LayerDrop > 0 && rand(1).item<float>() < LayerDrop;
-            if (!skip) x = layers[i].forward(x, mask);
+            // A skipped layer repeats its input; alias() gives the list a distinct handle to own.
+            x = skip ? x.alias() : layers[i].forward(x, mask);
             if (LayerNormFirst && i == NumLayers - 1) x = layer_norm.forward(x);
             states.Add(x);
         }

@@ -57,6 +57,11 @@ public static class HArnessRuntime
             var dtype = options.DefaultDType ?? torch.ScalarType.Float32;
             torch.set_default_dtype(dtype);
             if (options.Seed is { } seed) SeedAll(seed);
+            if (options.AllowTf32 is { } tf32)
+            {
+                torch.backends.cuda.matmul.allow_tf32 = tf32;
+                torch.backends.cudnn.allow_tf32 = tf32;
+            }
             _current = new RuntimeInfo(_native, device, torch.get_num_threads(), dtype, options.Seed);
             return _current;
         }

@@ -38,6 +38,12 @@ public sealed record RuntimeOptions
     /// <summary>Global seed for libtorch's CPU and CUDA generators; null leaves them unseeded.</summary>
     public long? Seed { get; init; }
 
+    /// <summary>
+    /// TF32 tensor-core math for CUDA matmuls and convolutions: faster on Ampere and later GPUs, about 1e-3 relative
+    /// error. Null leaves libtorch's defaults (cuDNN convolutions on, cuBLAS matmuls off); false gives float32 parity with the CPU.
+    /// </summary>
+    public bool? AllowTf32 { get; init; }
+
     /// <summary>Start even when the libtorch found is not the version TorchSharp was built against (not recommended).</summary>
     public bool AllowLibTorchVersionMismatch { get; init; }
 

@@ -131,6 +131,32 @@ public sealed class WavStructureTests
         Assert.Throws<HArnessConfigException>(() => clip.GetChannel(2));
     }
 
+    [Test]
+    public void ReadRangeReadsOnlyTheHeaderAndTheRequestedFrames()
+    {
+        // 2 s of 16-bit stereo (128 KB of data): a 10-frame range reads the 44-byte header and 40 data bytes.
+        var clip = WavRoundTripTests.GridClip(channels: 2, frames: 32000);
+        using var ms = new MemoryStream();
+        WavWriter.Write(ms, clip);
+        using var counting = new CountingStream(ms.ToArray());
+        var part = WavReader.ReadRange(counting, "big.wav", 20000, 10);
+        Assert.That(part.Samples, Is.EqualTo(clip.Samples.AsSpan(40000, 20).ToArray()));
+        Assert.That(counting.BytesRead, Is.EqualTo(12 + 8 + 16 + 8 + 40));
+    }
+
+    /// <summary>A seekable stream that counts the bytes handed out (MemoryStream routes span reads of derived types here).</summary>
+    private sealed class CountingStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public long BytesRead { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = base.Read(buffer, offset, count);
+            BytesRead += n;
+            return n;
+        }
+    }
+
     /// <summary>A stream that can only be read forwards, like a pipe or a network response.</summary>
     private sealed class ForwardOnlyStream(byte[] bytes) : Stream
     {
