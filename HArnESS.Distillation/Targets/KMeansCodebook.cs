@@ -25,9 +25,9 @@ public sealed class KMeansCodebook : IDisposable
             throw new HArnessDataException($"k-means centres must be [K, D] with K >= 1, got [{string.Join(", ", centers.shape)}].");
         if (FeatureChecks.FirstNonFiniteRow(centers) is var bad and >= 0)
             throw new HArnessDataException($"k-means centre {bad} holds NaN or infinite values.");
-        Centers = centers.detach().to(ScalarType.Float32, device ?? centers.device).contiguous().clone();
-        using var sq = Centers.square();
-        CenterNorms = sq.sum(1);
+        using var scope = NewDisposeScope();
+        Centers = centers.detach().to(ScalarType.Float32, device ?? centers.device).contiguous().clone().MoveToOuterDisposeScope();
+        CenterNorms = Centers.square().sum(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Centres, float32 <c>[K, D]</c>.</summary>
@@ -68,7 +68,9 @@ public sealed class KMeansCodebook : IDisposable
         {
             using var owned = chunk;
             using var scope = NewDisposeScope();
-            total += Assign(chunk, exactInertia: true).Inertia;
+            var (labels, inertia) = Assign(chunk, exactInertia: true);
+            labels.Dispose();
+            total += inertia;
         }
         return total;
     }

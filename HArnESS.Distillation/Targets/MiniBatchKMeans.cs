@@ -166,7 +166,12 @@ public sealed class MiniBatchKMeans
             {
                 total = 0;
                 foreach (var chunk in data.Pass(ct))
-                    using (chunk) total += codebook.Assign(chunk, exactInertia: true).Inertia;
+                {
+                    using var owned = chunk;
+                    var (labels, inertia) = codebook.Assign(chunk, exactInertia: true);
+                    labels.Dispose();
+                    total += inertia;
+                }
                 progress?.Report(new KMeansProgress("inertia", 1, 1, total));
             }
             else
