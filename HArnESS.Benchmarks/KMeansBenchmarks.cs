@@ -1,0 +1,50 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Engines;
+using HArnESS.Distillation.Targets;
+using HArnESS.Runtime;
+using TorchSharp;
+
+namespace HArnESS.Benchmarks;
+
+/// <summary>
+/// One mini-batch k-means fit with the HuBERT recipe's settings (k-means++, n_init 20, max_iter 100, tol 0,
+/// max_no_improvement 100, reassignment 0; batch scaled to the corpus) on 50,000 × 39 seeded synthetic features,
+/// in memory and streamed from 8,192-row chunks. The inertia of each fit is printed. Both sides run on one thread
+/// (libtorch intra-op threads here, OpenMP/BLAS there): many small ops per step make multi-threaded timings swing by
+/// 100× on a shared machine. Reference side by side:
+/// <c>OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/kmeans_reference.py 3</c>
+/// (sklearn 1.2.1 MiniBatchKMeans on the bit-identical data). Run: <c>dotnet run -c Release --project HArnESS.Benchmarks -- --filter *KMeans*</c>.
+/// </summary>
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
+public class KMeansBenchmarks
+{
+    // must match scripts/bench/kmeans_reference.py
+    private const ulong Seed = 424242;
+    private const int Rows = 50_000, Dim = 39, Components = 64, K = 100, Batch = 5_000;
+
+    private torch.Tensor _x = null!;
+    private readonly KMeansOptions _options = new() { Clusters = K, BatchSize = Batch, Seed = 0 };
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, Threads = 1 });
+        _x = SyntheticFeatures.Generate(Seed, Rows, Dim, Components, spread: 1.0);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _x.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public double InMemory() => Report("in-memory", new MiniBatchKMeans(_options, torch.CPU).Fit(_x));
+
+    [Benchmark]
+    public double Streamed() => Report("streamed", new MiniBatchKMeans(_options, torch.CPU).Fit(new TensorFeatureSource(_x, chunkRows: 8_192)));
+
+    private static double Report(string what, KMeansFit fit)
+    {
+        using var _ = fit.Codebook;
+        Console.WriteLine($"// {what}: inertia {fit.Inertia:F1}, steps {fit.Steps}");
+        return fit.Inertia;
+    }
+}
