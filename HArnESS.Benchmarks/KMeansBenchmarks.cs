@@ -13,7 +13,8 @@ namespace HArnESS.Benchmarks;
 /// (libtorch intra-op threads here, OpenMP/BLAS there): many small ops per step make multi-threaded timings swing by
 /// 100× on a shared machine. Reference side by side:
 /// <c>OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/kmeans_reference.py 3</c>
-/// (sklearn 1.2.1 MiniBatchKMeans on the bit-identical data). Run: <c>dotnet run -c Release --project HArnESS.Benchmarks -- --filter *KMeans*</c>.
+/// (sklearn 1.2.1 MiniBatchKMeans on the bit-identical data). The device is the CPU unless the runtime's device
+/// variable (<see cref="RuntimeOptions.DeviceVariable"/>, e.g. <c>cuda</c>) names another. Run: <c>dotnet run -c Release --project HArnESS.Benchmarks -- --filter *KMeans*</c>.
 /// </summary>
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
 public class KMeansBenchmarks
@@ -23,23 +24,32 @@ public class KMeansBenchmarks
     private const int Rows = 50_000, Dim = 39, Components = 64, K = 100, Batch = 5_000;
 
     private torch.Tensor _x = null!;
+    private torch.Device _device = torch.CPU;
     private readonly KMeansOptions _options = new() { Clusters = K, BatchSize = Batch, Seed = 0 };
 
     [GlobalSetup]
     public void Setup()
     {
-        HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, Threads = 1 });
-        _x = SyntheticFeatures.Generate(Seed, Rows, Dim, Components, spread: 1.0);
+        var fromEnv = Environment.GetEnvironmentVariable(RuntimeOptions.DeviceVariable);
+        var info = HArnessRuntime.Initialize(new RuntimeOptions
+        {
+            Device = string.IsNullOrWhiteSpace(fromEnv) ? ComputeDevice.Cpu : ComputeDevice.Parse(fromEnv),
+            Threads = 1,
+        });
+        _device = info.Device;
+        Console.WriteLine($"// k-means device: {_device}");
+        using var x = SyntheticFeatures.Generate(Seed, Rows, Dim, Components, spread: 1.0);
+        _x = x.to(_device);
     }
 
     [GlobalCleanup]
     public void Cleanup() => _x.Dispose();
 
     [Benchmark(Baseline = true)]
-    public double InMemory() => Report("in-memory", new MiniBatchKMeans(_options, torch.CPU).Fit(_x));
+    public double InMemory() => Report("in-memory", new MiniBatchKMeans(_options, _device).Fit(_x));
 
     [Benchmark]
-    public double Streamed() => Report("streamed", new MiniBatchKMeans(_options, torch.CPU).Fit(new TensorFeatureSource(_x, chunkRows: 8_192)));
+    public double Streamed() => Report("streamed", new MiniBatchKMeans(_options, _device).Fit(new TensorFeatureSource(_x, chunkRows: 8_192)));
 
     private static double Report(string what, KMeansFit fit)
     {
