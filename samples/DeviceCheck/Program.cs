@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using HArnESS.Audio;
+using HArnESS.Distillation.Targets;
 using HArnESS.Encoders;
 using HArnESS.Features;
 using HArnESS.Runtime;
@@ -44,7 +45,32 @@ report["fbank80_batch8_audio_seconds_per_second"] = 8 * seconds / Time(() =>
     fbank.Compute(x, lengths8.to(device));
 });
 
-// 2. Encoder parity (HuBERT-base shape, seeded random weights) and throughput.
+// 2. Resampling 48 kHz → 16 kHz: parity and throughput.
+using (var wave48 = AudioResample.Resample(eight, 16000, 48000))
+{
+    using (var cpuOut = AudioResample.Resample(wave48, 48000, 16000))
+    using (var devOut = AudioResample.Resample(wave48.to(device), 48000, 16000))
+        report["resample_max_abs_diff_vs_cpu"] = (devOut.cpu() - cpuOut).abs().max().item<float>();
+    using var onDevice = wave48.to(device);
+    report["resample48k_batch8_audio_seconds_per_second"] = 8 * seconds / Time(() => AudioResample.Resample(onDevice, 48000, 16000).Dispose());
+}
+
+// 3. Mini-batch k-means (HuBERT recipe settings, scaled): inertia and time on the device vs the CPU.
+using (var features = SyntheticFeatures.Generate(seed: 3, rows: 50_000, dim: 39, components: 100))
+{
+    var options = new KMeansOptions { Clusters = 100, BatchSize = 5000, NInit = 3, Seed = 0 };
+    foreach (var (name, target) in new[] { ("cpu", CPU), ("device", device) })
+    {
+        var sw = Stopwatch.StartNew();
+        var fit = new MiniBatchKMeans(options, target).Fit(features);
+        Sync();
+        report[$"kmeans_50kx39_k100_{name}_seconds"] = sw.Elapsed.TotalSeconds;
+        report[$"kmeans_50kx39_k100_{name}_inertia"] = fit.Inertia;
+        fit.Codebook.Dispose();
+    }
+}
+
+// 4. Encoder parity (HuBERT-base shape, seeded random weights) and throughput.
 using var model = new SpeechEncoder(EncoderPresets.HubertBase);
 model.eval();
 using (no_grad())
