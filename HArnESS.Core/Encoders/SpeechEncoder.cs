@@ -28,11 +28,8 @@ public sealed class SpeechEncoder : nn.Module
     /// <summary>Builds an encoder with freshly initialised weights.</summary>
     /// <param name="config">The shape; validated first.</param>
     /// <exception cref="HArnessConfigException">A config value is invalid (named in the exception).</exception>
-    public SpeechEncoder(SpeechEncoderConfig config) : base(nameof(SpeechEncoder))
+    public SpeechEncoder(SpeechEncoderConfig config) : base(StartRuntime(config))
     {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        HArnessRuntime.EnsureInitialized();
         Config = config;
         if (config.FrontEnd == FrontEndKind.Cnn)
             feature_extractor = new ConvFeatureExtractor(config.ConvLayers, config.ConvNorm, config.ConvBias);
@@ -173,6 +170,15 @@ public sealed class SpeechEncoder : nn.Module
         var states = encoder.Forward(x, padding, stopAtLayer);
         frameLengths ??= full(b, t, dtype: ScalarType.Int64, device: features.device);
         return new EncoderOutput(states, padding, frameLengths, features, timeMask);
+    }
+
+    // Runs before the base constructor, which already calls into libtorch: validate, then start the runtime.
+    private static string StartRuntime(SpeechEncoderConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        HArnessRuntime.EnsureInitialized();
+        return nameof(SpeechEncoder);
     }
 
     private static EncoderOutput Detach(EncoderOutput o)

@@ -36,6 +36,7 @@ public sealed class TorchaudioForwardTests
     {
         Assert.That(actual.shape, Is.EqualTo(expected.shape), what);
         using var diff = (actual - expected).abs().max();
+        TestContext.Out.WriteLine($"{what}: max abs error {diff.item<float>():E2}");
         Assert.That(diff.item<float>(), Is.LessThan(1e-4f), what);
     }
 }
