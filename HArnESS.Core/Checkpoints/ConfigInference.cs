@@ -20,11 +20,11 @@ namespace HArnESS.Checkpoints;
 /// </remarks>
 public static partial class ConfigInference
 {
-    [GeneratedRegex(@"^feature_extractor\.conv_layers\.(\d+)\.conv\.weight$")]
-    private static partial Regex ConvWeight();
+    /// <summary>Matches a CNN layer's conv weight key and captures its index.</summary>
+    private static readonly Regex ConvWeight = new(@"^feature_extractor\.conv_layers\.(\d+)\.conv\.weight$", RegexOptions.Compiled);
 
-    [GeneratedRegex(@"^encoder\.layers\.(\d+)\.")]
-    private static partial Regex LayerIndex();
+    /// <summary>Matches a transformer layer key and captures its index.</summary>
+    private static readonly Regex LayerIndex = new(@"^encoder\.layers\.(\d+)\.", RegexOptions.Compiled);
 
     /// <summary>Infers the config.</summary>
     /// <param name="shapes">Tensor shapes by HArnESS name.</param>
@@ -45,7 +45,7 @@ public static partial class ConfigInference
             return s;
         }
 
-        var convIdx = shapes.Keys.Select(k => ConvWeight().Match(k)).Where(m => m.Success)
+        var convIdx = shapes.Keys.Select(k => ConvWeight.Match(k)).Where(m => m.Success)
             .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).OrderBy(i => i).ToArray();
         if (convIdx.Length == 0 || convIdx[^1] != convIdx.Length - 1)
             throw new CheckpointException($"Cannot infer the encoder config: checkpoint '{filePath}' has no contiguous feature_extractor.conv_layers.i.conv.weight tensors.", filePath);
@@ -71,7 +71,7 @@ public static partial class ConfigInference
 
         var proj = Need("feature_projection.projection.weight", 2);
         int dim = (int)proj[0];
-        int layers = shapes.Keys.Select(k => LayerIndex().Match(k)).Where(m => m.Success)
+        int layers = shapes.Keys.Select(k => LayerIndex.Match(k)).Where(m => m.Success)
             .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + 1).DefaultIfEmpty(0).Max();
         int ffn = layers > 0 ? (int)Need("encoder.layers.0.feed_forward.intermediate_dense.weight", 2)[0] : 4 * dim;
         var v = Need("encoder.pos_conv_embed.conv.weight_v", 3);

@@ -52,7 +52,7 @@ internal static partial class NpyFeatureFile
         var text = Encoding.ASCII.GetString(buf);
         if (!text.Contains("'<f4'", StringComparison.Ordinal) || text.Contains("'fortran_order': True", StringComparison.Ordinal))
             throw new HArnessFormatException($"'{path}': expected a C-order little-endian float32 array, header is {text.Trim()}.", path);
-        var m = ShapeRegex().Match(text);
+        var m = ShapeRegex.Match(text);
         if (!m.Success) throw new HArnessFormatException($"'{path}': expected a 2-D shape in the .npy header, got {text.Trim()}.", path);
         var rows = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
         var dim = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
@@ -63,6 +63,6 @@ internal static partial class NpyFeatureFile
         return (rows, dim, offset);
     }
 
-    [GeneratedRegex(@"'shape':\s*\((\d+),\s*(\d+)\)")]
-    private static partial Regex ShapeRegex();
+    /// <summary>Captures the two dimensions of an .npy header's shape tuple.</summary>
+    private static readonly Regex ShapeRegex = new(@"'shape':\s*\((\d+),\s*(\d+)\)", RegexOptions.Compiled);
 }
