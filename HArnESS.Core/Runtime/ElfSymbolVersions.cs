@@ -51,7 +51,7 @@ public sealed class ElfSymbolVersions
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new HArnessFormatException($"Cannot read ELF file '{path}': {e.Message}", path, e);
         }

@@ -27,8 +27,8 @@ public static class HArnessRuntime
 {
     private static readonly Lock Gate = new();
     private static NativeLoadReport? _native;
-    private static bool _nativeDone;
-    private static RuntimeInfo? _current;
+    private static volatile bool _nativeDone;
+    private static volatile RuntimeInfo? _current;
 
     /// <summary>The state after the last initialisation, or null before the first.</summary>
     public static RuntimeInfo? Current => _current;

@@ -13,7 +13,8 @@ public sealed record LibTorchBackend(string Directory, string? Version, string V
     /// <summary>The libtorch major.minor that TorchSharp 0.107 is built against.</summary>
     public const string ExpectedMajorMinor = "2.10";
 
-    private static readonly string Rid = "linux-x64";
+    /// <summary>The runtime identifier whose native folders (<c>runtimes/linux-x64/native</c>) are searched.</summary>
+    internal const string Rid = "linux-x64";
 
     /// <summary>True when <see cref="Version"/> is known and has major.minor <see cref="ExpectedMajorMinor"/>.</summary>
     public bool MatchesTorchSharp => Version is not null && MajorMinor(Version) == ExpectedMajorMinor;

@@ -69,14 +69,14 @@ public static class NativeLoader
     {
         var candidates = new List<string>
         {
-            Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", ShimName),
+            Path.Combine(AppContext.BaseDirectory, "runtimes", LibTorchBackend.Rid, "native", ShimName),
             Path.Combine(AppContext.BaseDirectory, ShimName),
         };
         var torchSharpDir = Path.GetDirectoryName(typeof(TorchSharp.torch).Assembly.Location);
         if (!string.IsNullOrEmpty(torchSharpDir))
         {
             candidates.Add(Path.Combine(torchSharpDir, ShimName));
-            candidates.Add(Path.GetFullPath(Path.Combine(torchSharpDir, "..", "..", "runtimes", "linux-x64", "native", ShimName)));
+            candidates.Add(Path.GetFullPath(Path.Combine(torchSharpDir, "..", "..", "runtimes", LibTorchBackend.Rid, "native", ShimName)));
         }
         return candidates.FirstOrDefault(File.Exists)
             ?? throw new NativeRuntimeException(
