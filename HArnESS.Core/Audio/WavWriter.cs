@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Buffers;
 using System.Buffers.Binary;
 
@@ -22,16 +23,15 @@ public static class WavWriter
     public static void Write(string path, AudioClip clip, WavSampleFormat format = WavSampleFormat.Pcm16, bool extensible = false)
     {
         ArgumentNullException.ThrowIfNull(path);
-        FileStream stream;
+        ArgumentNullException.ThrowIfNull(clip);
         try
         {
-            stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+            AtomicFile.Write(path, stream => Write(stream, clip, format, extensible));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new HArnessDataException($"Cannot create WAV file '{path}': {e.Message}", path, e);
         }
-        using (stream) Write(stream, clip, format, extensible);
     }
 
     /// <summary>Writes <paramref name="clip"/> as a WAV file into a stream (which need not seek and is not disposed).</summary>

@@ -110,7 +110,7 @@ public static partial class CheckpointKeyMap
     }
 
     /// <summary>Maps every key; returns the renamed entries and the ignored keys.</summary>
-    /// <exception cref="CheckpointException">Two checkpoint keys map to the same name.</exception>
+    /// <exception cref="HArnessCheckpointException">Two checkpoint keys map to the same name.</exception>
     public static (Dictionary<string, T> Mapped, List<string> Ignored) MapAll<T>(
         IReadOnlyDictionary<string, T> entries, CheckpointLayout layout, string? filePath = null)
     {
@@ -126,7 +126,7 @@ public static partial class CheckpointKeyMap
                 continue;
             }
             if (!from.TryAdd(name, key))
-                throw new CheckpointException($"Checkpoint keys '{from[name]}' and '{key}' both map to '{name}' ({layout} layout).", filePath);
+                throw new HArnessCheckpointException($"Checkpoint keys '{from[name]}' and '{key}' both map to '{name}' ({layout} layout).", filePath);
             mapped[name] = value;
         }
         ignored.Sort(StringComparer.Ordinal);

@@ -9,7 +9,7 @@ public sealed record CheckpointLoadOptions
     /// <summary>
     /// When true, missing, unexpected and mis-shaped tensors are only reported (<see cref="LoadReport"/>) and the
     /// restricted unpickler keeps unknown globals as inert placeholders; when false (default) any of them fails the
-    /// load with a <see cref="CheckpointException"/> naming the keys.
+    /// load with a <see cref="HArnessCheckpointException"/> naming the keys.
     /// </summary>
     public bool Lenient { get; init; }
 

@@ -22,7 +22,7 @@ public static class CheckpointLoader
     /// <param name="options">Config hints, device, dtype, leniency; null for the defaults.</param>
     /// <returns>Tensors by HArnESS name and the config; dispose it when done.</returns>
     /// <exception cref="FileNotFoundException">The path or its weights do not exist.</exception>
-    /// <exception cref="CheckpointException">The file cannot be read safely or has no encoder weights.</exception>
+    /// <exception cref="HArnessCheckpointException">The file cannot be read safely or has no encoder weights.</exception>
     /// <exception cref="HArnessFormatException">A safetensors file is malformed.</exception>
     public static CheckpointContents LoadStateDict(string path, CheckpointLoadOptions? options = null)
     {
@@ -52,7 +52,7 @@ public static class CheckpointLoader
                     foreach (var (k, t) in reader.Tensors(SelectStateDict(reader.Root))) raw[k] = t;
                 }
             }
-            if (raw.Count == 0) throw new CheckpointException($"Checkpoint '{weights}' holds no tensors.", weights);
+            if (raw.Count == 0) throw new HArnessCheckpointException($"Checkpoint '{weights}' holds no tensors.", weights);
 
             var layout = CheckpointKeyMap.DetectLayout(raw.Keys);
             var (mapped, ignored) = CheckpointKeyMap.MapAll(raw, layout, weights);
@@ -113,13 +113,13 @@ public static class CheckpointLoader
         var dir = Path.GetDirectoryName(Path.GetFullPath(weights))!;
         using var doc = JsonDocument.Parse(File.ReadAllText(weights));
         if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
-            throw new CheckpointException($"Shard index '{weights}' has no 'weight_map' object.", weights);
+            throw new HArnessCheckpointException($"Shard index '{weights}' has no 'weight_map' object.", weights);
         var files = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var p in map.EnumerateObject())
         {
             var f = p.Value.GetString() ?? "";
             if (f.Length == 0 || f.Contains('/') || f.Contains('\\') || f.Contains(".."))
-                throw new CheckpointException($"Shard index '{weights}' names shard '{f}' for '{p.Name}'; shards must be plain file names in the same folder.", weights);
+                throw new HArnessCheckpointException($"Shard index '{weights}' names shard '{f}' for '{p.Name}'; shards must be plain file names in the same folder.", weights);
             files.Add(f);
         }
         return files.Select(f => Path.Combine(dir, f));

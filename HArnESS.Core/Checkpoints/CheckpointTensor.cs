@@ -42,7 +42,7 @@ public abstract class CheckpointTensor
     /// </summary>
     /// <param name="device">Target device; CPU when null.</param>
     /// <param name="dtype">Target element type; the stored type when null.</param>
-    /// <exception cref="CheckpointException">The bytes cannot be read or do not match the declared shape.</exception>
+    /// <exception cref="HArnessCheckpointException">The bytes cannot be read or do not match the declared shape.</exception>
     public Tensor Load(Device? device = null, ScalarType? dtype = null)
     {
         var cpu = LoadCpu();
@@ -66,11 +66,11 @@ public abstract class CheckpointTensor
     internal static Tensor FromBytes(ReadOnlySpan<byte> bytes, ScalarType dtype, IReadOnlyList<long> shape, string name, string filePath)
     {
         if (bytes.Length > int.MaxValue - 1)
-            throw new CheckpointException($"Tensor '{name}' is {bytes.Length} bytes; tensors over 2 GiB are not supported.", filePath);
+            throw new HArnessCheckpointException($"Tensor '{name}' is {bytes.Length} bytes; tensors over 2 GiB are not supported.", filePath);
         var t = empty(shape.ToArray(), dtype, CPU);
         if (bytes.Length == 0) return t;
         if (!BitConverter.IsLittleEndian)
-            throw new CheckpointException("Checkpoint tensors are little-endian; this machine is big-endian.", filePath);
+            throw new HArnessCheckpointException("Checkpoint tensors are little-endian; this machine is big-endian.", filePath);
         // The setter copies into the tensor's own memory; it only reads from the span it is given.
         t.bytes = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
             ref System.Runtime.InteropServices.MemoryMarshal.GetReference(bytes), bytes.Length);

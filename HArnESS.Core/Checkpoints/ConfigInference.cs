@@ -31,7 +31,7 @@ public static partial class ConfigInference
     /// <param name="options">Hints for what shapes cannot show; null for the defaults.</param>
     /// <param name="modelType">"hubert" or "wav2vec2" (shapes cannot tell them apart).</param>
     /// <param name="filePath">Checkpoint path for messages.</param>
-    /// <exception cref="CheckpointException">A required tensor is missing or a value cannot be inferred.</exception>
+    /// <exception cref="HArnessCheckpointException">A required tensor is missing or a value cannot be inferred.</exception>
     public static SpeechEncoderConfig Infer(IReadOnlyDictionary<string, IReadOnlyList<long>> shapes,
         CheckpointLoadOptions? options = null, string modelType = "wav2vec2", string? filePath = null)
     {
@@ -39,16 +39,16 @@ public static partial class ConfigInference
         IReadOnlyList<long> Need(string key, int rank)
         {
             if (!shapes.TryGetValue(key, out var s))
-                throw new CheckpointException($"Cannot infer the encoder config: checkpoint '{filePath}' has no tensor '{key}'.", filePath);
+                throw new HArnessCheckpointException($"Cannot infer the encoder config: checkpoint '{filePath}' has no tensor '{key}'.", filePath);
             if (s.Count != rank)
-                throw new CheckpointException($"Cannot infer the encoder config: '{key}' in '{filePath}' has shape {CheckpointTensor.FormatShape(s)}, expected {rank} dimensions.", filePath);
+                throw new HArnessCheckpointException($"Cannot infer the encoder config: '{key}' in '{filePath}' has shape {CheckpointTensor.FormatShape(s)}, expected {rank} dimensions.", filePath);
             return s;
         }
 
         var convIdx = shapes.Keys.Select(k => ConvWeight.Match(k)).Where(m => m.Success)
             .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).OrderBy(i => i).ToArray();
         if (convIdx.Length == 0 || convIdx[^1] != convIdx.Length - 1)
-            throw new CheckpointException($"Cannot infer the encoder config: checkpoint '{filePath}' has no contiguous feature_extractor.conv_layers.i.conv.weight tensors.", filePath);
+            throw new HArnessCheckpointException($"Cannot infer the encoder config: checkpoint '{filePath}' has no contiguous feature_extractor.conv_layers.i.conv.weight tensors.", filePath);
         if (options.ConvStrides is { } given && given.Count != convIdx.Length)
             throw new HArnessConfigException($"ConvStrides has {given.Count} entries but the checkpoint has {convIdx.Length} conv layers.", nameof(CheckpointLoadOptions.ConvStrides));
         var conv = new ConvLayerSpec[convIdx.Length];
@@ -60,7 +60,7 @@ public static partial class ConfigInference
             {
                 10 => 5,
                 3 or 2 => 2,
-                _ => throw new CheckpointException(
+                _ => throw new HArnessCheckpointException(
                     $"Cannot infer the stride of conv layer {i} (kernel {kernel}) from checkpoint '{filePath}'; pass CheckpointLoadOptions.ConvStrides or a config.", filePath),
             };
             conv[i] = new ConvLayerSpec((int)w[0], kernel, stride);
@@ -82,7 +82,7 @@ public static partial class ConfigInference
             768 => 12,
             1024 or 1280 or 1920 => 16,
             _ when dim % 64 == 0 => dim / 64,
-            _ => throw new CheckpointException(
+            _ => throw new HArnessCheckpointException(
                 $"Cannot infer the attention heads for width {dim} from checkpoint '{filePath}'; pass CheckpointLoadOptions.NumHeads or a config.", filePath),
         };
         var defaults = new SpeechEncoderConfig();

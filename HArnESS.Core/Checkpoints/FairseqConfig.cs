@@ -14,7 +14,7 @@ public static class FairseqConfig
     /// <summary>The config in a fairseq checkpoint, or null when it has none readable (e.g. omegaconf placeholders).</summary>
     /// <param name="root">The unpickled checkpoint (<see cref="TorchPickleReader.Root"/>).</param>
     /// <param name="filePath">For messages.</param>
-    /// <exception cref="CheckpointException">A field has an unusable value (named).</exception>
+    /// <exception cref="HArnessCheckpointException">A field has an unusable value (named).</exception>
     public static SpeechEncoderConfig? TryRead(object? root, string? filePath = null)
     {
         if (root is not Dictionary<object, object?> top) return null;
@@ -42,7 +42,7 @@ public static class FairseqConfig
         var d = new SpeechEncoderConfig();
         var mode = Get(model, "extractor_mode") as string ?? "default";
         if (mode is not ("default" or "layer_norm"))
-            throw new CheckpointException($"fairseq checkpoint '{filePath}': extractor_mode '{mode}' is not supported (default, layer_norm).", filePath);
+            throw new HArnessCheckpointException($"fairseq checkpoint '{filePath}': extractor_mode '{mode}' is not supported (default, layer_norm).", filePath);
         var convText = Get(model, "conv_feature_layers") as string;
         var config = d with
         {
@@ -75,13 +75,13 @@ public static class FairseqConfig
     /// </summary>
     /// <param name="text">The expression.</param>
     /// <param name="filePath">For messages.</param>
-    /// <exception cref="CheckpointException">The text is not of that form.</exception>
+    /// <exception cref="HArnessCheckpointException">The text is not of that form.</exception>
     public static IReadOnlyList<ConvLayerSpec> ParseConvLayers(string text, string? filePath = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         int pos = 0;
         var result = new List<ConvLayerSpec>();
-        CheckpointException Bad(string what) =>
+        HArnessCheckpointException Bad(string what) =>
             new($"fairseq checkpoint '{filePath}': conv_feature_layers \"{text}\" {what} at character {pos}.", filePath);
         void Ws() { while (pos < text.Length && char.IsWhiteSpace(text[pos])) pos++; }
         bool Eat(char c) { Ws(); if (pos < text.Length && text[pos] == c) { pos++; return true; } return false; }

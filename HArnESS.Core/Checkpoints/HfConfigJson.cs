@@ -14,7 +14,7 @@ namespace HArnESS.Checkpoints;
 public static class HfConfigJson
 {
     /// <summary>Name of the extra object holding HArnESS's own config.</summary>
-    public const string HarnessConfigField = "harness_config";
+    public const string HArnessConfigField = "harness_config";
 
     /// <summary>Reads a <c>config.json</c>.</summary>
     /// <param name="path">The file.</param>
@@ -38,7 +38,7 @@ public static class HfConfigJson
         try { root = JsonNode.Parse(json); }
         catch (JsonException e) { throw new HArnessConfigException($"'{source}' is not valid JSON: {e.Message}", source, e); }
         if (root is not JsonObject o) throw new HArnessConfigException($"'{source}' must hold a JSON object.", source);
-        if (o[HarnessConfigField] is JsonObject own) return SpeechEncoderConfig.FromJson(own.ToJsonString());
+        if (o[HArnessConfigField] is JsonObject own) return SpeechEncoderConfig.FromJson(own.ToJsonString());
 
         var c = new SpeechEncoderConfig();
         string modelType = Str(o, "model_type", source) ?? c.ModelType;
@@ -135,7 +135,7 @@ public static class HfConfigJson
             ["mask_feature_length"] = 10,
             ["initializer_range"] = 0.02,
             ["torch_dtype"] = "float32",
-            [HarnessConfigField] = JsonNode.Parse(config.ToJson()),
+            [HArnessConfigField] = JsonNode.Parse(config.ToJson()),
         };
         if (!hubert) o["feat_quantizer_dropout"] = 0.0;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

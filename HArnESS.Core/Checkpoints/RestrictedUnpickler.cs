@@ -8,7 +8,7 @@ namespace HArnESS.Checkpoints;
 /// <summary>
 /// A pickle virtual machine (protocols 0–5) that executes nothing. It builds dicts, lists, tuples and scalars itself;
 /// a GLOBAL is resolved only against a fixed allow-list (tensor rebuild functions, storage classes, OrderedDict,
-/// argparse.Namespace, a few inert helpers); anything else is refused with a <see cref="CheckpointException"/> naming
+/// argparse.Namespace, a few inert helpers); anything else is refused with a <see cref="HArnessCheckpointException"/> naming
 /// it, or — when <see cref="TorchPickleOptions.AllowUnknownGlobals"/> is set — recorded as an inert
 /// <see cref="PickleObject"/>. Every length read from the stream is checked against what is left of it before anything
 /// is allocated.
@@ -168,7 +168,7 @@ internal sealed class RestrictedUnpickler
             || (module == "torch" && TorchDTypes.Contains(name)))
             return new Global(module == "__builtin__" ? "builtins" : module, name);
         if (_options.AllowUnknownGlobals) return new Global(module, name);
-        throw new CheckpointException(
+        throw new HArnessCheckpointException(
             $"Checkpoint '{_file}' asks for the Python global '{full}', which is not allowed in a state dict " +
             "(nothing was executed). Pass AllowUnknownGlobals/lenient loading to read it as an inert placeholder.", _file);
     }
@@ -403,5 +403,5 @@ internal sealed class RestrictedUnpickler
         return sb.ToString();
     }
 
-    private CheckpointException Fail(string what) => new($"Pickle in '{_file}' {what}.", _file);
+    private HArnessCheckpointException Fail(string what) => new($"Pickle in '{_file}' {what}.", _file);
 }

@@ -3,7 +3,7 @@ namespace HArnESS.Checkpoints;
 /// <summary>
 /// Element types of the safetensors format, spelled as in the file header (<c>"F32"</c>, <c>"BF16"</c>…).
 /// Types TorchSharp has no tensor type for (unsigned 16/32/64-bit, 8-bit floats) are parsed so a header can be
-/// inspected, but loading such a tensor is refused with a <see cref="CheckpointException"/>.
+/// inspected, but loading such a tensor is refused with a <see cref="HArnessCheckpointException"/>.
 /// </summary>
 public enum SafeTensorDType
 {

@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ public static class SafeTensors
     /// <param name="path">File to write (replaced if it exists).</param>
     /// <param name="tensors">Tensors by name; names must be non-empty and not <c>__metadata__</c>.</param>
     /// <param name="metadata">Optional string metadata stored under <c>__metadata__</c>.</param>
-    /// <exception cref="CheckpointException">A tensor type the format cannot hold, or an invalid name.</exception>
+    /// <exception cref="HArnessCheckpointException">A tensor type the format cannot hold, or an invalid name.</exception>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -47,9 +48,9 @@ public static class SafeTensors
         foreach (var (name, t) in tensors)
         {
             if (string.IsNullOrEmpty(name) || name == "__metadata__")
-                throw new CheckpointException($"Cannot save a tensor named '{name}' to '{path}'.", path);
+                throw new HArnessCheckpointException($"Cannot save a tensor named '{name}' to '{path}'.", path);
             var dt = TensorDTypes.FromScalarType(t.dtype)
-                ?? throw new CheckpointException($"Tensor '{name}' has type {t.dtype}, which safetensors cannot hold (saving '{path}').", path);
+                ?? throw new HArnessCheckpointException($"Tensor '{name}' has type {t.dtype}, which safetensors cannot hold (saving '{path}').", path);
             plan.Add((name, t, dt));
         }
         plan.Sort((a, b) =>
@@ -59,25 +60,14 @@ public static class SafeTensors
         });
 
         var header = BuildHeader(plan, metadata);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
+        AtomicFile.Write(path, fs =>
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> len = stackalloc byte[8];
-                BitConverter.TryWriteBytes(len, (ulong)header.Length);
-                fs.Write(len);
-                fs.Write(header);
-                foreach (var (_, t, _) in plan) WriteTensorBytes(fs, t);
-            }
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+            Span<byte> len = stackalloc byte[8];
+            BitConverter.TryWriteBytes(len, (ulong)header.Length);
+            fs.Write(len);
+            fs.Write(header);
+            foreach (var (_, t, _) in plan) WriteTensorBytes(fs, t);
+        });
     }
 
     private static byte[] BuildHeader(List<(string Name, Tensor Tensor, SafeTensorDType DType)> plan,

@@ -86,27 +86,27 @@ public sealed class SafeTensorsFile : IDisposable
     public bool Contains(string name) => _entries.ContainsKey(name);
 
     /// <summary>Header entry of a tensor.</summary>
-    /// <exception cref="CheckpointException">No tensor of that name.</exception>
+    /// <exception cref="HArnessCheckpointException">No tensor of that name.</exception>
     public SafeTensorInfo GetInfo(string name) =>
         _entries.TryGetValue(name, out var info)
             ? info
-            : throw new CheckpointException($"Safetensors file '{FilePath}' has no tensor '{name}'.", FilePath);
+            : throw new HArnessCheckpointException($"Safetensors file '{FilePath}' has no tensor '{name}'.", FilePath);
 
     /// <summary>Reads one tensor into a new tensor that owns its memory.</summary>
     /// <param name="name">Tensor name.</param>
     /// <param name="device">Target device; CPU when null.</param>
     /// <param name="dtype">Target element type; the stored type when null.</param>
-    /// <exception cref="CheckpointException">No such tensor, or a type TorchSharp cannot hold.</exception>
+    /// <exception cref="HArnessCheckpointException">No such tensor, or a type TorchSharp cannot hold.</exception>
     public Tensor Load(string name, Device? device = null, ScalarType? dtype = null) =>
         GetTensor(name).Load(device, dtype);
 
     /// <summary>A lazy handle on one tensor (read when <see cref="CheckpointTensor.Load"/> is called, while the file is open).</summary>
-    /// <exception cref="CheckpointException">No such tensor, or a type TorchSharp cannot hold.</exception>
+    /// <exception cref="HArnessCheckpointException">No such tensor, or a type TorchSharp cannot hold.</exception>
     public CheckpointTensor GetTensor(string name)
     {
         var info = GetInfo(name);
         var st = info.ScalarType
-            ?? throw new CheckpointException($"Safetensors file '{FilePath}': tensor '{name}' has dtype {info.DType}, which TorchSharp cannot hold.", FilePath);
+            ?? throw new HArnessCheckpointException($"Safetensors file '{FilePath}': tensor '{name}' has dtype {info.DType}, which TorchSharp cannot hold.", FilePath);
         return new MappedTensor(this, info, st);
     }
 
@@ -149,7 +149,7 @@ public sealed class SafeTensorsFile : IDisposable
         {
             ptr += _view.PointerOffset + _dataStart + info.Begin;
             if (info.ByteLength > int.MaxValue)
-                throw new CheckpointException($"Tensor '{info.Name}' in '{FilePath}' is over 2 GiB; not supported.", FilePath);
+                throw new HArnessCheckpointException($"Tensor '{info.Name}' in '{FilePath}' is over 2 GiB; not supported.", FilePath);
             return CheckpointTensor.FromBytes(new ReadOnlySpan<byte>(ptr, (int)info.ByteLength), st, info.Shape, info.Name, FilePath);
         }
         finally

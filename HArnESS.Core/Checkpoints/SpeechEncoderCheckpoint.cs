@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using HArnESS.Encoders;
 using HArnESS.Runtime;
 using TorchSharp;
@@ -27,7 +28,7 @@ public static class SpeechEncoderCheckpoint
         /// </summary>
         /// <param name="path">Folder or file.</param>
         /// <param name="options">Config hints, device, dtype, leniency; null for the defaults.</param>
-        /// <exception cref="CheckpointException">The checkpoint does not fit the model (keys named) or cannot be read safely.</exception>
+        /// <exception cref="HArnessCheckpointException">The checkpoint does not fit the model (keys named) or cannot be read safely.</exception>
         public static SpeechEncoder Load(string path, CheckpointLoadOptions? options = null) =>
             LoadWithReport(path, options).Encoder;
 
@@ -65,7 +66,7 @@ public static class SpeechEncoderCheckpoint
         /// <param name="source">Checkpoint path for messages.</param>
         /// <param name="ignored">Keys already set aside as unused heads (reported, not checked).</param>
         /// <returns>The report.</returns>
-        /// <exception cref="CheckpointException">Not lenient and the keys do not match (every problem key named).</exception>
+        /// <exception cref="HArnessCheckpointException">Not lenient and the keys do not match (every problem key named).</exception>
         public LoadReport LoadWeights(IReadOnlyDictionary<string, Tensor> stateDict, bool lenient = false,
             string? source = null, IReadOnlyList<string>? ignored = null)
         {
@@ -81,7 +82,7 @@ public static class SpeechEncoderCheckpoint
             int loaded = 0;
             var report = new LoadReport(missing, unexpected, misShaped, ignored ?? [], 0);
             if (!report.IsClean && !lenient)
-                throw new CheckpointException(
+                throw new HArnessCheckpointException(
                     $"Checkpoint '{source ?? "(state dict)"}' does not fit the encoder ({encoder.Config.ModelType}, {encoder.Config.NumLayers} layers, dim {encoder.Config.HiddenSize}):{Environment.NewLine}{report.Describe()}",
                     source);
             using (no_grad())
@@ -110,7 +111,7 @@ public static class SpeechEncoderCheckpoint
             var sd = encoder.state_dict();
             SafeTensors.Save(Path.Combine(directory, WeightsFileName), sd,
                 new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "HArnESS" });
-            File.WriteAllText(Path.Combine(directory, ConfigFileName), HfConfigJson.ToJson(encoder.Config));
+            AtomicFile.WriteAllText(Path.Combine(directory, ConfigFileName), HfConfigJson.ToJson(encoder.Config));
         }
     }
 }

@@ -6,7 +6,7 @@ public sealed record TorchPickleOptions
     /// <summary>
     /// When true, a global outside the allow-list (say an omegaconf container in a fairseq <c>cfg</c>) becomes an
     /// inert <see cref="PickleObject"/> instead of an error. Nothing is ever executed either way; the default (false)
-    /// refuses unknown globals with a <see cref="CheckpointException"/> naming them.
+    /// refuses unknown globals with a <see cref="HArnessCheckpointException"/> naming them.
     /// </summary>
     public bool AllowUnknownGlobals { get; init; }
 

@@ -44,7 +44,7 @@ public sealed class TorchPickleReader : IDisposable
     /// <param name="path">The file.</param>
     /// <param name="options">Unpickler policy; <see cref="TorchPickleOptions.Default"/> when null.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="CheckpointException">Not a PyTorch file, a disallowed global, a malformed pickle or storage.</exception>
+    /// <exception cref="HArnessCheckpointException">Not a PyTorch file, a disallowed global, a malformed pickle or storage.</exception>
     public static TorchPickleReader Open(string path, TorchPickleOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -61,7 +61,7 @@ public sealed class TorchPickleReader : IDisposable
             {
                 ZipArchive zip;
                 try { zip = new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: true); }
-                catch (InvalidDataException e) { throw new CheckpointException($"Checkpoint '{path}' is a damaged zip archive ({e.Message}).", path, e); }
+                catch (InvalidDataException e) { throw new HArnessCheckpointException($"Checkpoint '{path}' is a damaged zip archive ({e.Message}).", path, e); }
                 reader = new TorchPickleReader(path, fs, zip);
                 reader.LoadZip(options);
             }
@@ -72,7 +72,7 @@ public sealed class TorchPickleReader : IDisposable
             }
             else
             {
-                throw new CheckpointException(
+                throw new HArnessCheckpointException(
                     $"Checkpoint '{path}' is neither a PyTorch zip archive nor a legacy pickle checkpoint (first bytes {Convert.ToHexString(head[..n])}).", path);
             }
             return reader;
@@ -133,7 +133,7 @@ public sealed class TorchPickleReader : IDisposable
         if (pkl.Count != 1)
         {
             bool script = _zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal));
-            throw new CheckpointException(script
+            throw new HArnessCheckpointException(script
                 ? $"Checkpoint '{FilePath}' is a TorchScript archive; save the model's state_dict() instead."
                 : $"Checkpoint '{FilePath}' is a zip archive without exactly one '<name>/data.pkl' (found {pkl.Count}).", FilePath);
         }
@@ -144,7 +144,7 @@ public sealed class TorchPickleReader : IDisposable
             using var r = new StreamReader(bo.Open());
             var order = r.ReadToEnd().Trim();
             if (order != "little")
-                throw new CheckpointException($"Checkpoint '{FilePath}' stores {order}-endian data; only little-endian is supported.", FilePath);
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}' stores {order}-endian data; only little-endian is supported.", FilePath);
         }
         var bytes = ReadEntry(pkl[0], options.MaxPickleBytes);
         using var ms = new MemoryStream(bytes, writable: false);
@@ -157,18 +157,18 @@ public sealed class TorchPickleReader : IDisposable
     {
         // ('storage', <storage class>, key, location, numel)
         if (pid is not object?[] { Length: >= 5 } t || t[0] as string != "storage")
-            throw new CheckpointException($"Pickle in '{FilePath}' has a persistent id that is not a storage.", FilePath);
+            throw new HArnessCheckpointException($"Pickle in '{FilePath}' has a persistent id that is not a storage.", FilePath);
         var dtype = StorageType(t[1]);
-        var key = t[2] as string ?? throw new CheckpointException($"Pickle in '{FilePath}' has a storage key that is not a string.", FilePath);
-        long numel = t[4] as long? ?? throw new CheckpointException($"Pickle in '{FilePath}' has storage '{key}' with a non-integer size.", FilePath);
+        var key = t[2] as string ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has a storage key that is not a string.", FilePath);
+        long numel = t[4] as long? ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has storage '{key}' with a non-integer size.", FilePath);
         if (cache.TryGetValue(key, out var known)) return known;
         var entry = _zip!.GetEntry(prefix + "data/" + key)
-            ?? throw new CheckpointException($"Checkpoint '{FilePath}' has no entry '{prefix}data/{key}' for storage '{key}'.", FilePath);
+            ?? throw new HArnessCheckpointException($"Checkpoint '{FilePath}' has no entry '{prefix}data/{key}' for storage '{key}'.", FilePath);
         long need;
         try { need = checked(numel * TensorDTypes.SizeOf(dtype)); }
-        catch (OverflowException) { throw new CheckpointException($"Checkpoint '{FilePath}': storage '{key}' declares {numel} elements, too many.", FilePath); }
+        catch (OverflowException) { throw new HArnessCheckpointException($"Checkpoint '{FilePath}': storage '{key}' declares {numel} elements, too many.", FilePath); }
         if (numel < 0 || entry.Length != need)
-            throw new CheckpointException(
+            throw new HArnessCheckpointException(
                 $"Checkpoint '{FilePath}': storage '{key}' declares {numel} × {dtype} = {need} bytes, entry '{entry.FullName}' holds {entry.Length}.", FilePath);
         var storage = new TorchStorageRef(key, dtype, numel, 0, () => ReadEntry(entry, long.MaxValue));
         cache[key] = storage;
@@ -178,7 +178,7 @@ public sealed class TorchPickleReader : IDisposable
     private TorchSharp.torch.ScalarType StorageType(object? o)
     {
         if (o is RestrictedUnpickler.Global g && TensorDTypes.FromStorageName(g.Module, g.Name) is { } st) return st;
-        throw new CheckpointException($"Pickle in '{FilePath}' names storage type {o}, which is not a torch.*Storage class.", FilePath);
+        throw new HArnessCheckpointException($"Pickle in '{FilePath}' names storage type {o}, which is not a torch.*Storage class.", FilePath);
     }
 
     private byte[] ReadEntry(ZipArchiveEntry entry, long max)
@@ -189,11 +189,11 @@ public sealed class TorchPickleReader : IDisposable
             // ones cannot exceed the deflate ratio limit.
             long bound = Math.Min(max, entry.CompressedLength == entry.Length ? _stream.Length : entry.CompressedLength * 1100L);
             if (entry.Length > bound || entry.Length > Array.MaxLength)
-                throw new CheckpointException($"Checkpoint '{FilePath}': entry '{entry.FullName}' claims {entry.Length} bytes, more than allowed ({bound}).", FilePath);
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}': entry '{entry.FullName}' claims {entry.Length} bytes, more than allowed ({bound}).", FilePath);
             var buffer = new byte[entry.Length];
             using var s = entry.Open();
             try { s.ReadExactly(buffer); }
-            catch (EndOfStreamException e) { throw new CheckpointException($"Checkpoint '{FilePath}': entry '{entry.FullName}' is truncated.", FilePath, e); }
+            catch (EndOfStreamException e) { throw new HArnessCheckpointException($"Checkpoint '{FilePath}': entry '{entry.FullName}' is truncated.", FilePath, e); }
             return buffer;
         }
     }
@@ -201,19 +201,19 @@ public sealed class TorchPickleReader : IDisposable
     private void LoadLegacy(TorchPickleOptions options)
     {
         var fs = _stream;
-        var plain = new RestrictedUnpickler(fs, FilePath, options, _ => throw new CheckpointException($"Checkpoint '{FilePath}' has a persistent id in its header.", FilePath));
+        var plain = new RestrictedUnpickler(fs, FilePath, options, _ => throw new HArnessCheckpointException($"Checkpoint '{FilePath}' has a persistent id in its header.", FilePath));
         var magic = plain.Load();
         if (magic is not BigInteger m || m != LegacyMagic)
         {
             if (magic is not null && fs.Position < fs.Length)
-                throw new CheckpointException(
+                throw new HArnessCheckpointException(
                     $"Checkpoint '{FilePath}' is a plain pickle, not a torch.save file (no magic number); it is refused rather than guessed at.", FilePath);
-            throw new CheckpointException($"Checkpoint '{FilePath}' does not start with the torch.save magic number.", FilePath);
+            throw new HArnessCheckpointException($"Checkpoint '{FilePath}' does not start with the torch.save magic number.", FilePath);
         }
         if (plain.Load() as long? != LegacyProtocolVersion)
-            throw new CheckpointException($"Checkpoint '{FilePath}' has an unknown legacy protocol version (expected {LegacyProtocolVersion}).", FilePath);
+            throw new HArnessCheckpointException($"Checkpoint '{FilePath}' has an unknown legacy protocol version (expected {LegacyProtocolVersion}).", FilePath);
         if (plain.Load() is Dictionary<object, object?> info && info.TryGetValue("little_endian", out var le) && le is false)
-            throw new CheckpointException($"Checkpoint '{FilePath}' was written big-endian; only little-endian is supported.", FilePath);
+            throw new HArnessCheckpointException($"Checkpoint '{FilePath}' was written big-endian; only little-endian is supported.", FilePath);
 
         // ('storage', <class>, root key, location, numel, view metadata (view key, offset, size) or None)
         var roots = new Dictionary<string, (TorchSharp.torch.ScalarType DType, long Numel)>(StringComparer.Ordinal);
@@ -221,10 +221,10 @@ public sealed class TorchPickleReader : IDisposable
         var main = new RestrictedUnpickler(fs, FilePath, options, pid =>
         {
             if (pid is not object?[] { Length: >= 6 } t || t[0] as string != "storage")
-                throw new CheckpointException($"Pickle in '{FilePath}' has a persistent id that is not a storage.", FilePath);
+                throw new HArnessCheckpointException($"Pickle in '{FilePath}' has a persistent id that is not a storage.", FilePath);
             var dtype = StorageType(t[1]);
-            var key = t[2] as string ?? throw new CheckpointException($"Pickle in '{FilePath}' has a storage key that is not a string.", FilePath);
-            long numel = t[4] as long? ?? throw new CheckpointException($"Pickle in '{FilePath}' has storage '{key}' with a non-integer size.", FilePath);
+            var key = t[2] as string ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has a storage key that is not a string.", FilePath);
+            long numel = t[4] as long? ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has storage '{key}' with a non-integer size.", FilePath);
             roots[key] = (dtype, numel);
             long viewOffset = 0;
             if (t[5] is object?[] { Length: 3 } view)
@@ -236,25 +236,25 @@ public sealed class TorchPickleReader : IDisposable
         });
         Root = main.Load();
         var keys = plain.Load() as List<object?>
-            ?? throw new CheckpointException($"Checkpoint '{FilePath}' has no storage key list after its pickle.", FilePath);
+            ?? throw new HArnessCheckpointException($"Checkpoint '{FilePath}' has no storage key list after its pickle.", FilePath);
         Span<byte> len = stackalloc byte[8];
         foreach (var k in keys)
         {
-            var key = k as string ?? throw new CheckpointException($"Checkpoint '{FilePath}' has a non-string storage key.", FilePath);
+            var key = k as string ?? throw new HArnessCheckpointException($"Checkpoint '{FilePath}' has a non-string storage key.", FilePath);
             if (!roots.TryGetValue(key, out var r))
-                throw new CheckpointException($"Checkpoint '{FilePath}' stores data for storage '{key}', which no tensor uses.", FilePath);
-            if (fs.Length - fs.Position < 8) throw new CheckpointException($"Checkpoint '{FilePath}' is truncated before storage '{key}'.", FilePath);
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}' stores data for storage '{key}', which no tensor uses.", FilePath);
+            if (fs.Length - fs.Position < 8) throw new HArnessCheckpointException($"Checkpoint '{FilePath}' is truncated before storage '{key}'.", FilePath);
             fs.ReadExactly(len);
             long numel = BitConverter.ToInt64(len);
             long bytes = numel < 0 ? -1 : numel * TensorDTypes.SizeOf(r.DType);
             if (numel != r.Numel || bytes < 0 || bytes > fs.Length - fs.Position)
-                throw new CheckpointException($"Checkpoint '{FilePath}': storage '{key}' holds {numel} elements, the pickle declares {r.Numel} (or the file is truncated).", FilePath);
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}': storage '{key}' holds {numel} elements, the pickle declares {r.Numel} (or the file is truncated).", FilePath);
             offsets[key] = fs.Position;
             fs.Position += bytes;
         }
         var missing = roots.Keys.Where(k => !offsets.ContainsKey(k)).ToList();
         if (missing.Count > 0)
-            throw new CheckpointException($"Checkpoint '{FilePath}' has no data for storage(s) {string.Join(", ", missing)}.", FilePath);
+            throw new HArnessCheckpointException($"Checkpoint '{FilePath}' has no data for storage(s) {string.Join(", ", missing)}.", FilePath);
     }
 
     private byte[] ReadLegacyStorage(string key, Dictionary<string, (TorchSharp.torch.ScalarType DType, long Numel)> roots, Dictionary<string, long> offsets)

@@ -46,7 +46,7 @@ internal sealed class TorchTensorRef : CheckpointTensor
             throw Error($"reaches element {last} of storage '{_storage.Key}', which holds {_storage.ElementCount} elements");
     }
 
-    private CheckpointException Error(string what) =>
+    private HArnessCheckpointException Error(string what) =>
         new($"Checkpoint '{FilePath}': tensor '{Name}' {what}.", FilePath);
 
     protected override Tensor LoadCpu()

@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Globalization;
 using System.Text;
 
@@ -151,7 +152,7 @@ public sealed class LabelFile
         }
         var full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllText(full, sb.ToString(), new UTF8Encoding(false));
+        AtomicFile.WriteAllText(full, sb.ToString());
     }
 
     /// <summary>Letters in fairseq's <c>.ltr</c> form for a transcript: <c>"HI YOU"</c> → <c>"H I | Y O U |"</c>.</summary>

@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Globalization;
 using System.Text;
 using HArnESS.Audio;
@@ -135,7 +136,7 @@ public sealed class Manifest
                     $"Entry path '{e.RelativePath}' contains a tab or line break and cannot be written to manifest '{full}'.", nameof(Entries));
             sb.Append(e.RelativePath).Append('\t').Append(e.NumSamples.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
-        File.WriteAllText(full, sb.ToString(), new UTF8Encoding(false));
+        AtomicFile.WriteAllText(full, sb.ToString());
         SourcePath = full;
     }
 

@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchSharp;
@@ -127,7 +128,7 @@ public sealed class CmvnStats
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         var dto = new CmvnFile(FormatName, FormatVersion, Dim, FrameCount, _sum, _sumSq);
-        File.WriteAllText(path, JsonSerializer.Serialize(dto, JsonOptions));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(dto, JsonOptions));
     }
 
     /// <summary>Reads statistics written by <see cref="Save"/>.</summary>

@@ -42,7 +42,7 @@ public static class HArnessRuntime
     /// <summary>
     /// Starts the native runtime (once per process) and applies <paramref name="options"/> (every call).
     /// </summary>
-    /// <exception cref="NativeRuntimeException">libtorch cannot be found, loaded, or has the wrong version.</exception>
+    /// <exception cref="HArnessRuntimeException">libtorch cannot be found, loaded, or has the wrong version.</exception>
     /// <exception cref="HArnessConfigException">An option is invalid, or a second call names a different libtorch folder.</exception>
     public static RuntimeInfo Initialize(RuntimeOptions? options = null)
     {
@@ -114,7 +114,7 @@ public static class HArnessRuntime
         }
         catch (Exception e) when (e is NotSupportedException or TypeInitializationException or DllNotFoundException)
         {
-            throw new NativeRuntimeException($"TorchSharp failed to start: {e.GetBaseException().Message}", _native?.Backend.Directory, e);
+            throw new HArnessRuntimeException($"TorchSharp failed to start: {e.GetBaseException().Message}", _native?.Backend.Directory, e);
         }
         _nativeDone = true;
     }

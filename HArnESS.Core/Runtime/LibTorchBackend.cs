@@ -24,11 +24,11 @@ public sealed record LibTorchBackend(string Directory, string? Version, string V
     /// is let through (it shows as unknown in <see cref="RuntimeInfo"/>).
     /// </summary>
     /// <param name="allowMismatch">Let a mismatched version through anyway.</param>
-    /// <exception cref="NativeRuntimeException">The version is known, differs, and <paramref name="allowMismatch"/> is false.</exception>
+    /// <exception cref="HArnessRuntimeException">The version is known, differs, and <paramref name="allowMismatch"/> is false.</exception>
     public void EnsureMatchesTorchSharp(bool allowMismatch)
     {
         if (Version is null || MatchesTorchSharp || allowMismatch) return;
-        throw new NativeRuntimeException(
+        throw new HArnessRuntimeException(
             $"libtorch {Version} (from {VersionSource}) in '{Directory}' does not match TorchSharp 0.107, which needs libtorch " +
             $"{ExpectedMajorMinor}.x. Use a libtorch {ExpectedMajorMinor} folder, or set RuntimeOptions.AllowLibTorchVersionMismatch at your own risk.",
             Directory);
@@ -44,7 +44,7 @@ public sealed record LibTorchBackend(string Directory, string? Version, string V
     /// Finds libtorch: <paramref name="explicitDirectory"/>, then <see cref="RuntimeOptions.LibTorchDirectoryVariable"/>,
     /// then the app's <c>runtimes/linux-x64/native</c> folder or base folder, then the NuGet package cache.
     /// </summary>
-    /// <exception cref="NativeRuntimeException">A named folder lacks libtorch, or none was found anywhere.</exception>
+    /// <exception cref="HArnessRuntimeException">A named folder lacks libtorch, or none was found anywhere.</exception>
     public static LibTorchBackend Locate(string? explicitDirectory)
     {
         var named = explicitDirectory ?? Environment.GetEnvironmentVariable(RuntimeOptions.LibTorchDirectoryVariable);
@@ -52,7 +52,7 @@ public sealed record LibTorchBackend(string Directory, string? Version, string V
         {
             var dir = Path.GetFullPath(named);
             if (!HasLibTorch(dir))
-                throw new NativeRuntimeException(
+                throw new HArnessRuntimeException(
                     $"The libtorch folder '{dir}' (from {(explicitDirectory is null ? RuntimeOptions.LibTorchDirectoryVariable : "RuntimeOptions.LibTorchDirectory")}) " +
                     "does not contain libc10.so, libtorch_cpu.so and libtorch.so. Name the 'lib' folder of a libtorch or PyTorch install.", dir);
             var (v, src) = VersionFromInstall(dir);
@@ -81,7 +81,7 @@ public sealed record LibTorchBackend(string Directory, string? Version, string V
             }
         }
 
-        throw new NativeRuntimeException(
+        throw new HArnessRuntimeException(
             "No libtorch found. Reference the 'libtorch-cpu-linux-x64' package (2.10.0) from your application, or set " +
             $"{RuntimeOptions.LibTorchDirectoryVariable} / RuntimeOptions.LibTorchDirectory to a libtorch 2.10 'lib' folder " +
             $"(searched '{AppContext.BaseDirectory}' and the NuGet cache '{nugetRoot}').");

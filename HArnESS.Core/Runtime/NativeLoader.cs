@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
@@ -29,7 +30,7 @@ public static class NativeLoader
     /// <summary>Loads libtorch from <paramref name="backend"/> and the TorchSharp shim, patching the shim when needed.</summary>
     /// <param name="backend">Where libtorch lives.</param>
     /// <param name="cacheDirectory">Cache for patched copies; null for the default.</param>
-    /// <exception cref="NativeRuntimeException">A library cannot be found or loaded, or the system libstdc++ lacks versions that cannot be weakened.</exception>
+    /// <exception cref="HArnessRuntimeException">A library cannot be found or loaded, or the system libstdc++ lacks versions that cannot be weakened.</exception>
     public static NativeLoadReport Load(LibTorchBackend backend, string? cacheDirectory)
     {
         ArgumentNullException.ThrowIfNull(backend);
@@ -54,7 +55,7 @@ public static class NativeLoader
 
         var unfixable = missing.Where(v => !WeakenableVersions.Contains(v)).ToList();
         if (unfixable.Count > 0)
-            throw new NativeRuntimeException(
+            throw new HArnessRuntimeException(
                 $"'{shim}' needs {string.Join(", ", unfixable)} from libstdc++, which '{stdcxxPath}' does not provide, and " +
                 "those versions cannot be patched away safely. Install a newer libstdc++6 (GCC 13 or later, e.g. Debian 13 or Ubuntu 24.04).",
                 stdcxxPath);
@@ -79,7 +80,7 @@ public static class NativeLoader
             candidates.Add(Path.GetFullPath(Path.Combine(torchSharpDir, "..", "..", "runtimes", LibTorchBackend.Rid, "native", ShimName)));
         }
         return candidates.FirstOrDefault(File.Exists)
-            ?? throw new NativeRuntimeException(
+            ?? throw new HArnessRuntimeException(
                 $"TorchSharp's native library {ShimName} was not found; looked in: {string.Join(", ", candidates)}. " +
                 "Reference the TorchSharp package (0.107.0) from the application.");
     }
@@ -91,9 +92,9 @@ public static class NativeLoader
         if (path is null)
         {
             if (!NativeLibrary.TryLoad("libstdc++.so.6", out _))
-                throw new NativeRuntimeException("The C++ runtime libstdc++.so.6 cannot be loaded; install the libstdc++6 package.");
+                throw new HArnessRuntimeException("The C++ runtime libstdc++.so.6 cannot be loaded; install the libstdc++6 package.");
             path = MappedLibrary("libstdc++.so.6")
-                ?? throw new NativeRuntimeException("libstdc++.so.6 loaded but its file was not found in /proc/self/maps.");
+                ?? throw new HArnessRuntimeException("libstdc++.so.6 loaded but its file was not found in /proc/self/maps.");
         }
         return (path, new HashSet<string>(ElfSymbolVersions.Read(path).Defined, StringComparer.Ordinal));
     }
@@ -127,21 +128,12 @@ public static class NativeLoader
         {
             Directory.CreateDirectory(dir);
             var (image, _) = ElfVersionPatcher.MakeWeak(bytes, versions, source);
-            var temp = Path.Combine(dir, $".{ShimName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-            File.WriteAllBytes(temp, image);
-            try
-            {
-                File.Move(temp, target, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(target))
-            {
-                File.Delete(temp); // another process won the race with identical content
-            }
+            AtomicFile.WriteAllBytes(target, image, overwrite: false); // false: another process won the race with identical content
             return target;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new NativeRuntimeException(
+            throw new HArnessRuntimeException(
                 $"Cannot write the patched copy of '{source}' into '{dir}': {e.Message}. Set {RuntimeOptions.NativeCacheDirectoryVariable} " +
                 "or RuntimeOptions.NativeCacheDirectory to a writable folder.", dir, e);
         }
@@ -165,11 +157,11 @@ public static class NativeLoader
         }
         catch (DllNotFoundException e)
         {
-            throw new NativeRuntimeException($"Cannot load {what}: {e.Message}", path, e);
+            throw new HArnessRuntimeException($"Cannot load {what}: {e.Message}", path, e);
         }
         catch (BadImageFormatException e)
         {
-            throw new NativeRuntimeException($"Cannot load {what}: not a native library for this platform ({e.Message}).", path, e);
+            throw new HArnessRuntimeException($"Cannot load {what}: not a native library for this platform ({e.Message}).", path, e);
         }
     }
 }

@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -87,58 +88,44 @@ public sealed class FeatureDumper
             return finished with { Recomputed = false };
         }
         File.Delete(done);
-        var npyTmp = npy + ".tmp";
-        var lenTmp = len + ".tmp";
         long frames = 0;
-        try
+        var lengths = new List<long>();
+        // .npy and .len are each published atomically; the .done marker, written last, is what makes the pair count.
+        AtomicFile.Write(npy, fs =>
         {
-            var lengths = new List<long>();
-            using (var fs = new FileStream(npyTmp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+            NpyFeatureFile.WriteHeader(fs, 0, _reader.Dimension);
+            for (var i = start; i < end; i++)
             {
-                NpyFeatureFile.WriteHeader(fs, 0, _reader.Dimension);
-                for (var i = start; i < end; i++)
+                cancellationToken.ThrowIfCancellationRequested();
+                var path = _manifest.GetFullPath(i);
+                using var scope = NewDisposeScope();
+                Tensor feats;
+                try
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var path = _manifest.GetFullPath(i);
-                    using var scope = NewDisposeScope();
-                    Tensor feats;
-                    try
-                    {
-                        feats = _reader.Read(path, cancellationToken);
-                    }
-                    catch (HArnessException) { throw; }
-                    catch (OperationCanceledException) { throw; }
-                    catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-                    {
-                        throw new HArnessDataException($"Cannot read manifest entry {i} '{path}' for shard {rank}/{Options.Shards}: {ex.Message}", path, ex);
-                    }
-                    if (feats.dim() != 2 || feats.shape[1] != _reader.Dimension)
-                        throw new HArnessDataException($"Features of '{path}' have shape [{string.Join(", ", feats.shape)}]; expected [frames, {_reader.Dimension}].", path);
-                    if (FeatureChecks.FirstNonFiniteRow(feats) is var bad and >= 0)
-                        throw new HArnessDataException($"Features of manifest entry {i} '{path}' (shard {rank}/{Options.Shards}) hold NaN or infinite values at frame {bad}.", path);
-                    using var cpu = feats.to(ScalarType.Float32, torch.CPU).contiguous();
-                    NpyFeatureFile.WriteRows(fs, cpu.data<float>().ToArray());
-                    lengths.Add(cpu.shape[0]);
-                    frames += cpu.shape[0];
-                    progress?.Report(new FeatureDumpProgress(rank, Options.Shards, i - start + 1, end - start, frames, false));
+                    feats = _reader.Read(path, cancellationToken);
                 }
-                fs.Position = 0;
-                NpyFeatureFile.WriteHeader(fs, frames, _reader.Dimension);
+                catch (HArnessException) { throw; }
+                catch (OperationCanceledException) { throw; }
+                catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+                {
+                    throw new HArnessDataException($"Cannot read manifest entry {i} '{path}' for shard {rank}/{Options.Shards}: {ex.Message}", path, ex);
+                }
+                if (feats.dim() != 2 || feats.shape[1] != _reader.Dimension)
+                    throw new HArnessDataException($"Features of '{path}' have shape [{string.Join(", ", feats.shape)}]; expected [frames, {_reader.Dimension}].", path);
+                if (FeatureChecks.FirstNonFiniteRow(feats) is var bad and >= 0)
+                    throw new HArnessDataException($"Features of manifest entry {i} '{path}' (shard {rank}/{Options.Shards}) hold NaN or infinite values at frame {bad}.", path);
+                using var cpu = feats.to(ScalarType.Float32, torch.CPU).contiguous();
+                NpyFeatureFile.WriteRows(fs, cpu.data<float>().ToArray());
+                lengths.Add(cpu.shape[0]);
+                frames += cpu.shape[0];
+                progress?.Report(new FeatureDumpProgress(rank, Options.Shards, i - start + 1, end - start, frames, false));
             }
-            File.WriteAllLines(lenTmp, lengths.Select(l => l.ToString(CultureInfo.InvariantCulture)));
-            File.Move(npyTmp, npy, overwrite: true);
-            File.Move(lenTmp, len, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(npyTmp);
-            File.Delete(lenTmp);
-            throw;
-        }
+            fs.Position = 0;
+            NpyFeatureFile.WriteHeader(fs, frames, _reader.Dimension);
+        });
+        AtomicFile.WriteAllLines(len, lengths.Select(l => l.ToString(CultureInfo.InvariantCulture)));
         var info = new FeatureShardInfo(rank, Options.Shards, start, end - start, frames, _reader.Dimension, signature, true);
-        var markerTmp = done + ".tmp";
-        File.WriteAllText(markerTmp, JsonSerializer.Serialize(info));
-        File.Move(markerTmp, done, overwrite: true);
+        AtomicFile.WriteAllText(done, JsonSerializer.Serialize(info));
         return info;
     }
 

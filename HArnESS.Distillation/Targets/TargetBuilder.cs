@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Text.Json;
 using HArnESS.Data;
 using HArnESS.Encoders;
@@ -187,7 +188,7 @@ public sealed class TargetBuilder
                 labels = split + ".km",
                 quality,
             };
-            File.WriteAllText(Path.Combine(outDir, "targets.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteAllText(Path.Combine(outDir, "targets.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
             return new TargetResult(outDir, featureDir, codebook, codebookPath, pca, pcaPath, labelPath, fit, shards, quality);
         }
         catch

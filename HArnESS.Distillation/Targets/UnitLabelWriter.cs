@@ -1,3 +1,4 @@
+using HArnESS.Serialization;
 using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -31,13 +32,10 @@ public static class UnitLabelWriter
             throw new HArnessDataException($"The PCA expects dimension {pca.InputDim} but the features have {features.Dimension}.");
         if (dim != codebook.Dimension)
             throw new HArnessDataException($"The codebook has dimension {codebook.Dimension} but the features{(pca is null ? "" : " after PCA")} have {dim}.");
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        var tmp = path + ".tmp";
         var lines = 0;
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var writer = new StreamWriter(tmp, false, new UTF8Encoding(false)) { NewLine = "\n" })
+            using (var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
             {
                 var pending = new List<Tensor>();
                 long pendingFrames = 0;
@@ -68,13 +66,7 @@ public static class UnitLabelWriter
                 }
                 Flush();
             }
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(tmp);
-            throw;
-        }
+        });
         return lines;
     }
 }

@@ -59,7 +59,7 @@ public sealed class CheckpointKeyMapTests
         {
             new(512, 10, 5), new(512, 3, 2), new(512, 3, 2), new(512, 3, 2), new(512, 3, 2), new(512, 2, 2), new(512, 2, 2),
         }));
-        var e = Assert.Throws<CheckpointException>(() => FairseqConfig.ParseConvLayers("__import__('os')"))!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => FairseqConfig.ParseConvLayers("__import__('os')"))!;
         Assert.That(e.Message, Does.Contain("expected '['"));
     }
 }

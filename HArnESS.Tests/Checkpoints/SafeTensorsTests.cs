@@ -93,7 +93,7 @@ public sealed class SafeTensorsTests
     public void NamesAMissingTensor()
     {
         using var file = SafeTensors.Open(CheckpointFixtures.PathOf("formats.safetensors"));
-        var e = Assert.Throws<CheckpointException>(() => file.Load("nope"))!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => file.Load("nope"))!;
         Assert.That(e.Message, Does.Contain("'nope'"));
     }
 }

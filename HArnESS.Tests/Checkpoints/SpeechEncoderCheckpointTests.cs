@@ -85,7 +85,7 @@ public sealed class SpeechEncoderCheckpointTests
         Assert.That(o["do_stable_layer_norm"]!.GetValue<bool>(), Is.True);
         Assert.That(o["conv_stride"]!.AsArray().Select(n => n!.GetValue<int>()), Is.EqualTo(new[] { 5, 2, 2, 2 }));
         // Without HArnESS's own block, the HF fields alone give back the same shape.
-        o.Remove(HfConfigJson.HarnessConfigField);
+        o.Remove(HfConfigJson.HArnessConfigField);
         var parsed = HfConfigJson.Parse(o.ToJsonString());
         Assert.That(parsed with { }, Is.EqualTo(student.Config));
     }
@@ -94,7 +94,7 @@ public sealed class SpeechEncoderCheckpointTests
     public void MisShapedTensorsAreRefusedByName()
     {
         var wrong = HfConfigJson.Read(Parity("base_hf/config.json")) with { IntermediateSize = 48 };
-        var e = Assert.Throws<CheckpointException>(() =>
+        var e = Assert.Throws<HArnessCheckpointException>(() =>
             SpeechEncoder.Load(Parity("base_hf"), new CheckpointLoadOptions { Config = wrong }).Dispose())!;
         Assert.That(e.Message, Does.Contain("mis-shaped")
             .And.Contain("encoder.layers.0.feed_forward.intermediate_dense.weight: model [48, 32], checkpoint [64, 32]"));
@@ -121,7 +121,7 @@ public sealed class SpeechEncoderCheckpointTests
         sd.Remove("encoder.layer_norm.bias");
         using var extra = zeros(3);
         sd["encoder.layers.9.surprise"] = extra;
-        var e = Assert.Throws<CheckpointException>(() => model.LoadWeights(sd, source: "unit"))!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => model.LoadWeights(sd, source: "unit"))!;
         Assert.That(e.Message, Does.Contain("missing (1): encoder.layer_norm.bias")
             .And.Contain("unexpected (1): encoder.layers.9.surprise"));
     }
@@ -130,7 +130,7 @@ public sealed class SpeechEncoderCheckpointTests
     public void AnUnknownGlobalInAFairseqCheckpointFailsTheLoadUnlessLenient()
     {
         var path = CheckpointFixtures.PathOf("unknown_global.pt");
-        var e = Assert.Throws<CheckpointException>(() => CheckpointLoader.LoadStateDict(path).Dispose())!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => CheckpointLoader.LoadStateDict(path).Dispose())!;
         Assert.That(e.Message, Does.Contain("omegaconf.dictconfig.DictConfig"));
     }
 
@@ -180,7 +180,7 @@ public sealed class SpeechEncoderCheckpointTests
     [Test]
     public void InferenceNamesWhatItCannotSee()
     {
-        var e = Assert.Throws<CheckpointException>(() => CheckpointLoader.LoadStateDict(Parity("base_torchaudio.pt")).Dispose())!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => CheckpointLoader.LoadStateDict(Parity("base_torchaudio.pt")).Dispose())!;
         Assert.That(e.Message, Does.Contain("stride of conv layer 1 (kernel 4)").And.Contain("ConvStrides"));
     }
 }

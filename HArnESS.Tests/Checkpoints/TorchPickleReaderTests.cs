@@ -48,7 +48,7 @@ public sealed class TorchPickleReaderTests
     public void RefusesAnUnknownGlobalByName()
     {
         var path = CheckpointFixtures.PathOf("unknown_global.pt");
-        var e = Assert.Throws<CheckpointException>(() => TorchPickleReader.Open(path).Dispose())!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => TorchPickleReader.Open(path).Dispose())!;
         Assert.That(e.Message, Does.Contain("'omegaconf.dictconfig.DictConfig'"));
         Assert.That(e.FilePath, Is.EqualTo(path));
     }
@@ -68,7 +68,7 @@ public sealed class TorchPickleReaderTests
     public void RefusesOsSystemWithoutRunningIt()
     {
         var marker = Path.Combine(Environment.CurrentDirectory, "harness_pickle_pwned_marker");
-        var e = Assert.Throws<CheckpointException>(() => TorchPickleReader.Open(CheckpointFixtures.PathOf("malicious_os_system.pt")).Dispose())!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => TorchPickleReader.Open(CheckpointFixtures.PathOf("malicious_os_system.pt")).Dispose())!;
         Assert.That(e.Message, Does.Contain("'posix.system'").Or.Contain("'os.system'"));
         Assert.That(File.Exists(marker), Is.False);
     }
@@ -88,14 +88,14 @@ public sealed class TorchPickleReaderTests
     [Test]
     public void RefusesAStorageSmallerThanDeclared()
     {
-        var e = Assert.Throws<CheckpointException>(() => TorchPickleReader.Open(CheckpointFixtures.PathOf("bad_storage_size.pt")).Dispose())!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => TorchPickleReader.Open(CheckpointFixtures.PathOf("bad_storage_size.pt")).Dispose())!;
         Assert.That(e.Message, Does.Contain("storage '0'").And.Contain("holds 8"));
     }
 
     [Test]
     public void RefusesAFileThatIsNotACheckpoint()
     {
-        var e = Assert.Throws<CheckpointException>(() => TorchPickleReader.Open(CheckpointFixtures.PathOf("formats_expected.json")).Dispose())!;
+        var e = Assert.Throws<HArnessCheckpointException>(() => TorchPickleReader.Open(CheckpointFixtures.PathOf("formats_expected.json")).Dispose())!;
         Assert.That(e.Message, Does.Contain("neither a PyTorch zip archive"));
     }
 }

@@ -37,7 +37,7 @@ public sealed class LibTorchBackendTests
         var lib = FakeLib(tmp.File("torch"));
         File.WriteAllText(tmp.File("torch/version.py"), "__version__ = '2.11.0+cu130'\n");
         var backend = LibTorchBackend.Locate(lib);
-        var e = Assert.Throws<NativeRuntimeException>(() => backend.EnsureMatchesTorchSharp(allowMismatch: false));
+        var e = Assert.Throws<HArnessRuntimeException>(() => backend.EnsureMatchesTorchSharp(allowMismatch: false));
         Assert.That(e!.Message, Does.Contain("2.11.0+cu130").And.Contain(lib).And.Contain("2.10"));
         Assert.DoesNotThrow(() => backend.EnsureMatchesTorchSharp(allowMismatch: true));
         Assert.DoesNotThrow(() => (backend with { Version = null }).EnsureMatchesTorchSharp(allowMismatch: false));
@@ -47,7 +47,7 @@ public sealed class LibTorchBackendTests
     public void ANamedFolderWithoutLibTorchIsRefusedByName()
     {
         using var tmp = TestPaths.NewTempDirectory();
-        var e = Assert.Throws<NativeRuntimeException>(() => LibTorchBackend.Locate(tmp.Path));
+        var e = Assert.Throws<HArnessRuntimeException>(() => LibTorchBackend.Locate(tmp.Path));
         Assert.That(e!.Message, Does.Contain(tmp.Path).And.Contain("libtorch_cpu.so"));
     }
 

@@ -57,7 +57,7 @@ public sealed class NativeLoaderTests
         using var tmp = TestPaths.NewTempDirectory();
         var blocker = tmp.File("a-file");
         File.WriteAllText(blocker, "not a folder");
-        var e = Assert.Throws<NativeRuntimeException>(() => NativeLoader.PatchedCopy(Shim, ["GLIBCXX_3.4.32"], blocker));
+        var e = Assert.Throws<HArnessRuntimeException>(() => NativeLoader.PatchedCopy(Shim, ["GLIBCXX_3.4.32"], blocker));
         Assert.That(e!.Message, Does.Contain(blocker).And.Contain(RuntimeOptions.NativeCacheDirectoryVariable));
     }
 
