@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
+using HArnESS.Tests.Encoders;
 using NUnit.Framework;
 using static TorchSharp.torch;
 
@@ -141,8 +142,8 @@ public sealed class SpeechEncoderCheckpointTests
         var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => (IReadOnlyList<long>)kv.Value.shape);
         var c = ConfigInference.Infer(shapes, modelType: "hubert");
         var p = EncoderPresets.HubertBase;
-        Assert.That(c.ConvLayers, Is.EqualTo(p.ConvLayers));
-        Assert.That((c.ConvNorm, c.ConvBias, c.LayerNormFirst), Is.EqualTo((p.ConvNorm, p.ConvBias, p.LayerNormFirst)));
+        Assert.That(c.Cnn().Layers, Is.EqualTo(p.Cnn().Layers));
+        Assert.That((c.Cnn().Norm, c.Cnn().Bias, c.LayerNormFirst), Is.EqualTo((p.Cnn().Norm, p.Cnn().Bias, p.LayerNormFirst)));
         Assert.That((c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize), Is.EqualTo((p.HiddenSize, p.NumLayers, p.NumHeads, p.IntermediateSize)));
         Assert.That((c.PosConvKernel, c.PosConvGroups, c.HasMaskEmbedding), Is.EqualTo((p.PosConvKernel, p.PosConvGroups, p.HasMaskEmbedding)));
     }

@@ -23,7 +23,7 @@ public sealed class SpeechEncoderConfigTests
     public void JsonIsPlainAndReadable()
     {
         var json = EncoderPresets.TinyPreLn.ToJson();
-        Assert.That(json, Does.Contain("\"ConvNorm\": \"LayerNorm\"").And.Contain("\"FrontEnd\": \"Cnn\"").And.Contain("\"Kernel\": 10"));
+        Assert.That(json, Does.Contain("\"Norm\": \"LayerNorm\"").And.Contain("\"type\": \"cnn\"").And.Contain("\"Kernel\": 10"));
         var partial = SpeechEncoderConfig.FromJson("{\"NumLayers\": 3, \"LayerNormFirst\": true}");
         Assert.That(partial, Is.EqualTo(new SpeechEncoderConfig { NumLayers = 3, LayerNormFirst = true }));
     }
@@ -31,8 +31,8 @@ public sealed class SpeechEncoderConfigTests
     [Test]
     public void ChangedConfigsAreNotEqual()
     {
-        Assert.That(EncoderPresets.HubertBase with { ConvLayers = ConvStack.Wav2Vec2WithDim(256) }, Is.Not.EqualTo(EncoderPresets.HubertBase));
-        Assert.That(EncoderPresets.HubertBase with { ConvLayers = ConvStack.Wav2Vec2.ToArray() }, Is.EqualTo(EncoderPresets.HubertBase));
+        Assert.That(EncoderPresets.HubertBase with { FrontEnd = new CnnFrontEndConfig { Layers = ConvStack.Wav2Vec2WithDim(256) } }, Is.Not.EqualTo(EncoderPresets.HubertBase));
+        Assert.That(EncoderPresets.HubertBase with { FrontEnd = new CnnFrontEndConfig { Layers = ConvStack.Wav2Vec2.ToArray() } }, Is.EqualTo(EncoderPresets.HubertBase));
     }
 
     [Test]
@@ -40,7 +40,7 @@ public sealed class SpeechEncoderConfigTests
     {
         var bad = Assert.Throws<HArnessConfigException>(() => SpeechEncoderConfig.FromJson("{\"NumLayers\": \"two\"}"))!;
         Assert.That(bad.Message, Does.Contain("NumLayers"));
-        var invalid = Assert.Throws<HArnessConfigException>(() => SpeechEncoderConfig.FromJson("{\"HiddenSize\": 100, \"NumHeads\": 12}"))!;
+        var invalid = Assert.Throws<HArnessValidationException>(() => SpeechEncoderConfig.FromJson("{\"HiddenSize\": 100, \"NumHeads\": 12}"))!;
         Assert.That(invalid.OptionName, Is.EqualTo("NumHeads"));
     }
 
