@@ -117,6 +117,8 @@ public static partial class ConfigInference
         const string projKey = "feature_projection.projection.weight";
         var proj = Need(projKey, 2);
         int dim = Dim(projKey, proj, 0, EncoderLimits.MaxWidth, "width");
+        if (proj[1] != conv[^1].Dim)
+            throw Fail($"'{projKey}' has shape {CheckpointTensor.FormatShape(proj)}: its input dim must be the last conv layer's {conv[^1].Dim} channels.");
         var layerIdx = shapes.Keys.Select(k => LayerIndex.Match(k)).Where(m => m.Success)
             .Select(m => int.Parse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max();
         if (layerIdx >= EncoderLimits.MaxLayers)
@@ -188,6 +190,18 @@ public static partial class ConfigInference
         if (!errors.IsEmpty)
             throw new HArnessCheckpointException(
                 $"The encoder config inferred from checkpoint '{filePath}' is invalid: {string.Join(" ", errors.Errors.Select(e => e.Message))}", filePath);
+        // A file justifies a model no bigger than itself: the inferred model may not need (much) more values than the
+        // file's tensors hold (slack for a lenient load with a few missing tensors).
+        long held = 0;
+        foreach (var shape in shapes.Values)
+        {
+            long n = 1;
+            foreach (var d in shape) n = d <= 0 ? 0 : n > long.MaxValue / d ? long.MaxValue : n * d;
+            held = held > long.MaxValue - n ? long.MaxValue : held + n;
+        }
+        var needed = EncoderCost.CountParameters(config);
+        if (needed > 2 * Math.Min(held, long.MaxValue / 4) + (1L << 20))
+            throw Fail($"its tensors hold {held:N0} values but the config their shapes imply has {needed:N0} parameters; pass CheckpointLoadOptions.Config.");
         return (config, inferred);
     }
 }

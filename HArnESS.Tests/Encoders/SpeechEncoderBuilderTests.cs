@@ -76,4 +76,33 @@ public sealed class SpeechEncoderBuilderTests
         Assert.That(e.Errors.Select(x => x.Option), Does.Contain(option));
         Assert.That(e.Message, Does.Contain(option.Split('[')[0]));
     }
+
+    [Test]
+    public void BuildersAreImmutable()
+    {
+        var b = SpeechEncoder.Create().WithTransformer(2, 32, 4).WithPositionalConv(16, 4);
+        b.WithMasking(0);
+        b.WithFbankFrontEnd();
+        b.PreLayerNorm();
+        var config = b.BuildConfig();
+        Assert.That(config.MaskTimeProb, Is.EqualTo(0.05), "WithMasking on b returned a new builder");
+        Assert.That(config.FrontEnd, Is.InstanceOf<CnnFrontEndConfig>());
+        Assert.That(config.LayerNormFirst, Is.False);
+        var changed = b.WithMasking(0);
+        Assert.That(changed.Config.MaskTimeProb, Is.EqualTo(0));
+        Assert.That(b.Config.MaskTimeProb, Is.EqualTo(0.05));
+        using var model = b.Build();
+        Assert.That(model.named_parameters().Any(p => p.name == "masked_spec_embed"), Is.True);
+    }
+
+    [Test]
+    public void BuildReportsEveryProblemAtOnce()
+    {
+        var b = SpeechEncoder.Create().WithTransformer(-1, 100, 12, 0).WithDropouts(attention: 1.5).WithFbankFrontEnd(melBins: 0, stack: 0);
+        var e = Assert.Throws<HArnessValidationException>(() => b.Build())!;
+        Assert.That(e.Errors.Select(x => x.Option), Is.SupersetOf(new[]
+        {
+            "NumLayers", "NumHeads", "IntermediateSize", "PosConvGroups", "AttentionDropout", "FrontEnd.Input.Options.NumMelBins", "FrontEnd.Stack",
+        }));
+    }
 }
