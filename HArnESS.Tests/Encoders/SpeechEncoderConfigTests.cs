@@ -52,4 +52,21 @@ public sealed class SpeechEncoderConfigTests
         Assert.That(spec.OutputFrames(9), Is.EqualTo(0));
         Assert.That(spec.OutputFrames(10), Is.EqualTo(1));
     }
+
+    [Test]
+    public void ConfigsWrittenBeforeFrontEndSectionsStillRead()
+    {
+        // harness_config as HArnESS 0.1 wrote it: the front-end as a bare enum beside flat fields.
+        var cnn = SpeechEncoderConfig.FromJson("""
+            {"FrontEnd": "Cnn", "ConvLayers": [{"Dim": 16, "Kernel": 10, "Stride": 5}, {"Dim": 16, "Kernel": 3, "Stride": 2},
+             {"Dim": 16, "Kernel": 3, "Stride": 2}, {"Dim": 16, "Kernel": 2, "Stride": 2}], "ConvNorm": "LayerNorm", "ConvBias": true,
+             "HiddenSize": 32, "NumLayers": 2, "NumHeads": 4, "IntermediateSize": 64, "PosConvKernel": 16, "PosConvGroups": 4,
+             "LayerDrop": 0, "ModelType": "wav2vec2", "LayerNormFirst": true}
+            """);
+        Assert.That(cnn, Is.EqualTo(EncoderPresets.TinyPreLn));
+        var fbank = SpeechEncoderConfig.FromJson("""{"FrontEnd": "Fbank", "FbankMelBins": 40, "FbankStack": 3, "FbankProjectionDim": 24}""");
+        var section = (FbankFrontEndConfig)fbank.FrontEnd;
+        Assert.That((section.Input.Options.NumMelBins, section.Stack, section.ProjectionDim), Is.EqualTo((40, 3, 24)));
+        Assert.Throws<HArnessConfigException>(() => SpeechEncoderConfig.FromJson("""{"FrontEnd": {"type": "wavlet"}}"""));
+    }
 }
