@@ -176,4 +176,107 @@ internal sealed class PickleWriter
     }
 
     public static byte[] Floats(params float[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+
+    /// <summary>
+    /// A zip archive written by hand with Zip64 records (as PyTorch's writer makes them for files over 4 GiB): stored
+    /// entries, an entry without data being a hole of <c>HoleBytes</c> zeros (sparse on disk, its CRC computed
+    /// arithmetically), Zip64 extra fields for sizes and offsets past 4 GiB, and the Zip64 end records.
+    /// </summary>
+    public static void WriteZip64(string path, (string Name, byte[]? Data, long HoleBytes)[] entries)
+    {
+        using var fs = File.Create(path);
+        var w = new BinaryWriter(fs);
+        var central = new List<(byte[] Name, uint Crc, long Size, long Offset)>();
+        foreach (var (name, data, hole) in entries)
+        {
+            long offset = fs.Position;
+            long size = data?.LongLength ?? hole;
+            uint crc = data is not null ? Crc32(data) : Crc32OfZeros(hole);
+            var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+            bool big = size >= uint.MaxValue;
+            w.Write(0x04034b50u); w.Write((ushort)45); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0x21);
+            w.Write(crc); w.Write(big ? uint.MaxValue : (uint)size); w.Write(big ? uint.MaxValue : (uint)size);
+            w.Write((ushort)nameBytes.Length); w.Write((ushort)(big ? 20 : 0)); w.Write(nameBytes);
+            if (big) { w.Write((ushort)1); w.Write((ushort)16); w.Write(size); w.Write(size); }
+            w.Flush();
+            if (data is not null) fs.Write(data);
+            else
+            {
+                fs.SetLength(fs.Length + hole);
+                fs.Seek(0, SeekOrigin.End);
+            }
+            central.Add((nameBytes, crc, size, offset));
+        }
+        long cdStart = fs.Position;
+        foreach (var (name, crc, size, offset) in central)
+        {
+            bool bigSize = size >= uint.MaxValue, bigOffset = offset >= uint.MaxValue;
+            int extra = (bigSize ? 16 : 0) + (bigOffset ? 8 : 0);
+            w.Write(0x02014b50u); w.Write((ushort)45); w.Write((ushort)45); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0x21);
+            w.Write(crc); w.Write(bigSize ? uint.MaxValue : (uint)size); w.Write(bigSize ? uint.MaxValue : (uint)size);
+            w.Write((ushort)name.Length); w.Write((ushort)(extra > 0 ? extra + 4 : 0)); w.Write((ushort)0);
+            w.Write((ushort)0); w.Write((ushort)0); w.Write(0u); w.Write(bigOffset ? uint.MaxValue : (uint)offset);
+            w.Write(name);
+            if (extra > 0)
+            {
+                w.Write((ushort)1); w.Write((ushort)extra);
+                if (bigSize) { w.Write(size); w.Write(size); }
+                if (bigOffset) w.Write(offset);
+            }
+        }
+        long cdEnd = fs.Position;
+        w.Write(0x06064b50u); w.Write(44L); w.Write((ushort)45); w.Write((ushort)45); w.Write(0u); w.Write(0u);
+        w.Write((long)central.Count); w.Write((long)central.Count); w.Write(cdEnd - cdStart); w.Write(cdStart);
+        w.Write(0x07064b50u); w.Write(0u); w.Write(cdEnd); w.Write(1u);
+        w.Write(0x06054b50u); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0xFFFF); w.Write((ushort)0xFFFF);
+        w.Write(uint.MaxValue); w.Write(uint.MaxValue); w.Write((ushort)0);
+        w.Flush();
+    }
+
+    private static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        return c;
+    }).ToArray();
+
+    /// <summary>CRC-32 (zip's, reflected 0xEDB88320) of some bytes.</summary>
+    public static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xFFFFFFFFu;
+        foreach (var b in data) c = CrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
+        return ~c;
+    }
+
+    /// <summary>CRC-32 of <paramref name="count"/> zero bytes without reading them: the register's zero-bit operator
+    /// (a GF(2) 32x32 matrix) raised to the count by squaring, as zlib's crc32_combine does.</summary>
+    public static uint Crc32OfZeros(long count)
+    {
+        static uint Times(uint[] m, uint v)
+        {
+            uint sum = 0;
+            for (int i = 0; v != 0; i++, v >>= 1) if ((v & 1) != 0) sum ^= m[i];
+            return sum;
+        }
+        static void Square(uint[] sq, uint[] m) { for (int n = 0; n < 32; n++) sq[n] = Times(m, m[n]); }
+        var odd = new uint[32];
+        var even = new uint[32];
+        odd[0] = 0xEDB88320u;
+        for (int n = 1; n < 32; n++) odd[n] = 1u << (n - 1);
+        Square(even, odd); // two zero bits
+        Square(odd, even); // four zero bits
+        uint crc = 0xFFFFFFFFu;
+        long len = count;
+        while (len != 0)
+        {
+            Square(even, odd);
+            if ((len & 1) != 0) crc = Times(even, crc);
+            len >>= 1;
+            if (len == 0) break;
+            Square(odd, even);
+            if ((len & 1) != 0) crc = Times(odd, crc);
+            len >>= 1;
+        }
+        return ~crc;
+    }
 }

@@ -381,4 +381,30 @@ public sealed class TorchPickleReaderTests
         using var w = tensors["w"].Load();
         Assert.That(Values(w), Is.EqualTo(new float[] { 8, 7, 6 }));
     }
+
+    [Test]
+    public void ReadsAZip64StoragePastFourGibibytesInAFileOverFourGibibytes()
+    {
+        // A 4.5 GiB byte storage (a hole) before the tensor that matters: the storage's size and the next entry's
+        // offset need Zip64 records, as in an XLS-R 1B or HuBERT X-Large torch.save file.
+        Assert.That(PickleWriter.Crc32OfZeros(1000), Is.EqualTo(PickleWriter.Crc32(new byte[1000])));
+        const long pad = 9L << 29;
+        var pk = new PickleWriter().Proto().Op('}').Op('(')
+            .Str("pad").Tensor("p", pad, 0, [pad], [1], storage: "ByteStorage")
+            .Str("w").Tensor("w", 4, 2, [2], [1])
+            .Op('u').Stop().ToArray();
+        var path = Path.Combine(_dir, "big_zip.pt");
+        PickleWriter.WriteZip64(path,
+        [
+            ("archive/data.pkl", pk, 0), ("archive/byteorder", "little"u8.ToArray(), 0),
+            ("archive/data/p", null, pad), ("archive/data/w", PickleWriter.Floats(9, 8, 7, 6), 0),
+        ]);
+        Assert.That(new FileInfo(path).Length, Is.GreaterThan(pad));
+        using var reader = TorchPickleReader.Open(path);
+        Assert.That(reader.IsZipFormat, Is.True);
+        var tensors = reader.Tensors();
+        Assert.That(tensors["pad"].ElementCount, Is.EqualTo(pad));
+        using var w = tensors["w"].Load();
+        Assert.That(Values(w), Is.EqualTo(new float[] { 7, 6 }));
+    }
 }
