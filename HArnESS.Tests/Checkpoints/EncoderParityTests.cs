@@ -2,6 +2,7 @@ using HArnESS.Checkpoints;
 using HArnESS.Encoders;
 using HArnESS.Modules;
 using NUnit.Framework;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Tests.Checkpoints;

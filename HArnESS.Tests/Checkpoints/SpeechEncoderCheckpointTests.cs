@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
 using NUnit.Framework;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Tests.Checkpoints;

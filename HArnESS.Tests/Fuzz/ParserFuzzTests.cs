@@ -6,6 +6,7 @@ using HArnESS.Data;
 using HArnESS.Distillation.Targets;
 using HArnESS.Runtime;
 using NUnit.Framework;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Tests.Fuzz;

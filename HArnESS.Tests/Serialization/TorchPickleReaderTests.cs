@@ -1,12 +1,13 @@
 using System.IO.Compression;
 using System.Numerics;
-using HArnESS.Checkpoints;
+using HArnESS.Serialization;
+using HArnESS.Tests.Checkpoints;
 using HArnESS.Runtime;
 using HArnESS.Tests.Fuzz;
 using NUnit.Framework;
 using static TorchSharp.torch;
 
-namespace HArnESS.Tests.Checkpoints;
+namespace HArnESS.Tests.Serialization;
 
 [TestFixture]
 public sealed class TorchPickleReaderTests
@@ -406,5 +407,23 @@ public sealed class TorchPickleReaderTests
         Assert.That(tensors["pad"].ElementCount, Is.EqualTo(pad));
         using var w = tensors["w"].Load();
         Assert.That(Values(w), Is.EqualTo(new float[] { 7, 6 }));
+    }
+
+    [Test]
+    public void RefusesALongKeySharedThousandsOfTimes()
+    {
+        // One 64 KiB key memoised, then used as the key of 4096 nested dicts' tensors: 2 bytes per use in the file,
+        // 256 MiB of names if built.
+        var key = new string('k', 1 << 16);
+        var pk = new PickleWriter().Proto().Op('}').Op('(').Str(key).Byte('q').Byte(1).Tensor("0", 1, 0, [1], [1]).Op('u');
+        for (int i = 0; i < 4096; i++)
+            pk.Str("d" + i).Op('}').Byte('h').Byte(1).Tensor("0", 1, 0, [1], [1]).Op('s').Op('s');
+        var path = Zip(pk.Stop().ToArray(), ("0", PickleWriter.Floats(1)));
+        var e = Bounded.Throws<HArnessCheckpointException>(() =>
+        {
+            using var reader = TorchPickleReader.Open(path);
+            reader.Tensors();
+        }, "shared long key", maxAllocatedBytes: 256L << 20);
+        Assert.That(e.Message, Does.Contain("characters"));
     }
 }

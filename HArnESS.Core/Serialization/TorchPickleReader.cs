@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Numerics;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// Reads PyTorch <c>torch.save</c> files (<c>.bin</c>, <c>.pt</c>, <c>.pth</c>, <c>.ckpt</c>) without Python and without
@@ -108,17 +108,21 @@ public sealed class TorchPickleReader : IDisposable
     public Dictionary<string, CheckpointTensor> Tensors(object? node = null)
     {
         var result = new Dictionary<string, CheckpointTensor>(StringComparer.Ordinal);
-        long visits = 0;
+        long visits = 0, chars = 0;
         var path = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        Collect(node ?? Root, "", result, 0, path, ref visits);
+        Collect(node ?? Root, "", result, 0, path, ref visits, ref chars);
         return result;
     }
+
+    /// <summary>Most characters of tensor and dict names <see cref="Tensors"/> builds in all (16 Mi): a long key shared
+    /// through the pickle's memo costs the file two bytes per use but its full length per name.</summary>
+    public const long MaxNameCharacters = 1L << 24;
 
     /// <summary>Most dict entries <see cref="Tensors"/> walks (nested dicts included) before it refuses the file.</summary>
     public const long MaxNamedEntries = 10_000_000;
 
     private void Collect(object? node, string prefix, Dictionary<string, CheckpointTensor> into, int depth,
-        HashSet<object> path, ref long visits)
+        HashSet<object> path, ref long visits, ref long chars)
     {
         if (depth > 32 || node is not Dictionary<object, object?> d) return;
         // A dict inside itself (possible in a pickle, never in a state dict) would name tensors without end: the
@@ -129,9 +133,15 @@ public sealed class TorchPickleReader : IDisposable
             if (++visits > MaxNamedEntries)
                 throw new HArnessCheckpointException(
                     $"Checkpoint '{FilePath}' names more than {MaxNamedEntries} entries (shared dicts nested in each other); refused.", FilePath);
-            string name = prefix + Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture);
+            if (v is not (TorchTensorRef or Dictionary<object, object?>)) continue;
+            string key = Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            chars += prefix.Length + key.Length;
+            if (chars > MaxNameCharacters)
+                throw new HArnessCheckpointException(
+                    $"Checkpoint '{FilePath}' makes tensor names of more than {MaxNameCharacters} characters in all (long keys shared many times); refused.", FilePath);
+            string name = prefix + key;
             if (v is TorchTensorRef t) into[name] = t.Rename(name);
-            else if (v is Dictionary<object, object?>) Collect(v, name + ".", into, depth + 1, path, ref visits);
+            else Collect(v, name + ".", into, depth + 1, path, ref visits, ref chars);
         }
         path.Remove(d);
     }

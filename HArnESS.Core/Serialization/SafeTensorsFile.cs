@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// An open safetensors file: the header is read and validated on <see cref="Open"/>, tensors are read lazily by

@@ -1,10 +1,11 @@
 using System.Text;
-using HArnESS.Checkpoints;
+using HArnESS.Serialization;
+using HArnESS.Tests.Checkpoints;
 using HArnESS.Tests.Fuzz;
 using NUnit.Framework;
 using static TorchSharp.torch;
 
-namespace HArnESS.Tests.Checkpoints;
+namespace HArnESS.Tests.Serialization;
 
 [TestFixture]
 public sealed class SafeTensorsTests

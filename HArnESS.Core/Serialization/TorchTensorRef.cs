@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// A tensor described by <c>torch._utils._rebuild_tensor_v2</c>: a view (offset, size, stride) on a storage. Loading

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>Element sizes and the mapping between safetensors, pickle storage names and TorchSharp scalar types.</summary>
 internal static class TensorDTypes

@@ -1,4 +1,4 @@
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>How permissive the restricted unpickler is. The defaults accept exactly what a state dict needs.</summary>
 public sealed record TorchPickleOptions

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// A pickle virtual machine (protocols 0–5) that executes nothing. It builds dicts, lists, tuples and scalars itself;
@@ -220,6 +220,7 @@ internal sealed class RestrictedUnpickler
             case "_codecs.encode":
                 if (args is [string text, ..])
                 {
+                    Charge(text.Length); // the same memoised text may be encoded many times
                     var enc = args.Length > 1 ? args[1] as string : "utf-8";
                     return enc is "latin1" or "latin-1" ? Encoding.Latin1.GetBytes(text) : Encoding.UTF8.GetBytes(text);
                 }
