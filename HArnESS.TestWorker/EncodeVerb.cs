@@ -1,6 +1,7 @@
 using HArnESS.Audio;
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.TestWorker;

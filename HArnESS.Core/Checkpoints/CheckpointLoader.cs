@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HArnESS.Encoders;
 using HArnESS.Runtime;
+using HArnESS.Serialization;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using HArnESS.Encoders;
 using HArnESS.Modules;
+using HArnESS.Serialization;
 
 namespace HArnESS.Checkpoints;
 

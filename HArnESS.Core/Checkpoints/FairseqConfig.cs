@@ -1,6 +1,7 @@
 using System.Globalization;
 using HArnESS.Encoders;
 using HArnESS.Modules;
+using HArnESS.Serialization;
 
 namespace HArnESS.Checkpoints;
 

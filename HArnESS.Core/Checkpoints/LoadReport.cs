@@ -1,3 +1,5 @@
+using HArnESS.Serialization;
+
 namespace HArnESS.Checkpoints;
 
 /// <summary>What happened when a state dict was loaded into a model, key by key (HArnESS names).</summary>

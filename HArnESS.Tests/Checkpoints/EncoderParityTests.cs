@@ -3,6 +3,7 @@ using HArnESS.Encoders;
 using HArnESS.Modules;
 using HArnESS.Tests.Encoders;
 using NUnit.Framework;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Tests.Checkpoints;

@@ -5,6 +5,7 @@ using HArnESS.Checkpoints;
 using HArnESS.Encoders;
 using HArnESS.Tests.Encoders;
 using NUnit.Framework;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Tests.Checkpoints;

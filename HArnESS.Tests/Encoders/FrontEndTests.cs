@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using HArnESS.Audio;
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
+using HArnESS.Serialization;
 using HArnESS.Features;
 using HArnESS.Modules;
 using NUnit.Framework;

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>One tensor entry of a safetensors header, already validated against the file.</summary>
 /// <param name="Name">Tensor name (the header key).</param>

@@ -1,9 +1,8 @@
-using HArnESS.Serialization;
 using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// Reads and writes the safetensors format (huggingface/safetensors) without Python: see <see cref="SafeTensorsFile"/>

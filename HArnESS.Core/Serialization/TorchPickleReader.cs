@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Numerics;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// Reads PyTorch <c>torch.save</c> files (<c>.bin</c>, <c>.pt</c>, <c>.pth</c>, <c>.ckpt</c>) without Python and without
@@ -59,16 +59,27 @@ public sealed class TorchPickleReader : IDisposable
             fs.Position = 0;
             if (n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)
             {
-                ZipArchive zip;
-                try { zip = new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: true); }
-                catch (InvalidDataException e) { throw new HArnessCheckpointException($"Checkpoint '{path}' is a damaged zip archive ({e.Message}).", path, e); }
-                reader = new TorchPickleReader(path, fs, zip);
-                reader.LoadZip(options);
+                // ZipArchive reads the central directory lazily (on Entries) and local headers on Open: every one
+                // of those reads is inside this try, so a damaged archive is a named error wherever it shows.
+                try
+                {
+                    var zip = new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: true);
+                    reader = new TorchPickleReader(path, fs, zip);
+                    reader.LoadZip(options);
+                }
+                catch (Exception e) when (IsZipError(e))
+                {
+                    throw Damaged(path, e);
+                }
             }
             else if (n >= 2 && head[0] == 0x80)
             {
                 reader = new TorchPickleReader(path, fs, null);
-                reader.LoadLegacy(options);
+                try { reader.LoadLegacy(options); }
+                catch (IOException e) when (e is not FileNotFoundException)
+                {
+                    throw new HArnessCheckpointException($"Checkpoint '{path}' cannot be read ({e.Message}).", path, e);
+                }
             }
             else
             {
@@ -90,23 +101,56 @@ public sealed class TorchPickleReader : IDisposable
     /// non-tensor values are skipped.
     /// </summary>
     /// <param name="node">A dict from <see cref="Root"/>; the root itself when null.</param>
+    /// <exception cref="HArnessCheckpointException">
+    /// The dicts name more entries than <see cref="MaxNamedEntries"/> (a dict shared many times over makes exponentially
+    /// many names). A dict that contains itself is walked once.
+    /// </exception>
     public Dictionary<string, CheckpointTensor> Tensors(object? node = null)
     {
         var result = new Dictionary<string, CheckpointTensor>(StringComparer.Ordinal);
-        Collect(node ?? Root, "", result, 0);
+        long visits = 0, chars = 0;
+        var path = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        Collect(node ?? Root, "", result, 0, path, ref visits, ref chars);
         return result;
     }
 
-    private static void Collect(object? node, string prefix, Dictionary<string, CheckpointTensor> into, int depth)
+    /// <summary>Most characters of tensor and dict names <see cref="Tensors"/> builds in all (16 Mi): a long key shared
+    /// through the pickle's memo costs the file two bytes per use but its full length per name.</summary>
+    public const long MaxNameCharacters = 1L << 24;
+
+    /// <summary>Most dict entries <see cref="Tensors"/> walks (nested dicts included) before it refuses the file.</summary>
+    public const long MaxNamedEntries = 10_000_000;
+
+    private void Collect(object? node, string prefix, Dictionary<string, CheckpointTensor> into, int depth,
+        HashSet<object> path, ref long visits, ref long chars)
     {
         if (depth > 32 || node is not Dictionary<object, object?> d) return;
+        // A dict inside itself (possible in a pickle, never in a state dict) would name tensors without end: the
+        // inner occurrence is skipped; its tensors are already listed under the outer name.
+        if (!path.Add(d)) return;
         foreach (var (k, v) in d)
         {
-            string name = prefix + Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture);
+            if (++visits > MaxNamedEntries)
+                throw new HArnessCheckpointException(
+                    $"Checkpoint '{FilePath}' names more than {MaxNamedEntries} entries (shared dicts nested in each other); refused.", FilePath);
+            if (v is not (TorchTensorRef or Dictionary<object, object?>)) continue;
+            string key = Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            chars += prefix.Length + key.Length;
+            if (chars > MaxNameCharacters)
+                throw new HArnessCheckpointException(
+                    $"Checkpoint '{FilePath}' makes tensor names of more than {MaxNameCharacters} characters in all (long keys shared many times); refused.", FilePath);
+            string name = prefix + key;
             if (v is TorchTensorRef t) into[name] = t.Rename(name);
-            else if (v is Dictionary<object, object?>) Collect(v, name + ".", into, depth + 1);
+            else Collect(v, name + ".", into, depth + 1, path, ref visits, ref chars);
         }
+        path.Remove(d);
     }
+
+    private static bool IsZipError(Exception e) =>
+        e is InvalidDataException or NotSupportedException or (IOException and not FileNotFoundException);
+
+    private static HArnessCheckpointException Damaged(string path, Exception e) =>
+        new($"Checkpoint '{path}' is a damaged zip archive ({e.Message}).", path, e);
 
     /// <summary>Reads the whole checkpoint and returns the state dict's tensors (see <see cref="Tensors"/>).</summary>
     /// <param name="path">The file.</param>
@@ -141,10 +185,20 @@ public sealed class TorchPickleReader : IDisposable
         var bo = _zip.GetEntry(prefix + "byteorder");
         if (bo is not null)
         {
-            using var r = new StreamReader(bo.Open());
-            var order = r.ReadToEnd().Trim();
+            // "little" or "big": read at most 16 bytes, whatever the entry claims (a deflate bomb stays unread).
+            var head = new byte[16];
+            int got = 0;
+            using (var s = bo.Open())
+            {
+                while (got < head.Length && s.Read(head, got, head.Length - got) is var r and > 0) got += r;
+            }
+            if (got == head.Length)
+                throw new HArnessCheckpointException(
+                    $"Checkpoint '{FilePath}': entry '{bo.FullName}' is over 15 bytes; a byte order entry holds 'little' or 'big'.", FilePath);
+            var order = System.Text.Encoding.ASCII.GetString(head, 0, got).Trim();
             if (order != "little")
-                throw new HArnessCheckpointException($"Checkpoint '{FilePath}' stores {order}-endian data; only little-endian is supported.", FilePath);
+                throw new HArnessCheckpointException(
+                    $"Checkpoint '{FilePath}' stores '{(order.Length > 8 ? order[..8] + "..." : order)}' byte order; only little-endian is supported.", FilePath);
         }
         var bytes = ReadEntry(pkl[0], options.MaxPickleBytes);
         using var ms = new MemoryStream(bytes, writable: false);
@@ -191,9 +245,16 @@ public sealed class TorchPickleReader : IDisposable
             if (entry.Length > bound || entry.Length > Array.MaxLength)
                 throw new HArnessCheckpointException($"Checkpoint '{FilePath}': entry '{entry.FullName}' claims {entry.Length} bytes, more than allowed ({bound}).", FilePath);
             var buffer = new byte[entry.Length];
-            using var s = entry.Open();
-            try { s.ReadExactly(buffer); }
+            try
+            {
+                using var s = entry.Open();
+                s.ReadExactly(buffer);
+            }
             catch (EndOfStreamException e) { throw new HArnessCheckpointException($"Checkpoint '{FilePath}': entry '{entry.FullName}' is truncated.", FilePath, e); }
+            catch (Exception e) when (IsZipError(e))
+            {
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}': entry '{entry.FullName}' cannot be read ({e.Message}).", FilePath, e);
+            }
             return buffer;
         }
     }
@@ -225,13 +286,26 @@ public sealed class TorchPickleReader : IDisposable
             var dtype = StorageType(t[1]);
             var key = t[2] as string ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has a storage key that is not a string.", FilePath);
             long numel = t[4] as long? ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has storage '{key}' with a non-integer size.", FilePath);
+            if (numel < 0)
+                throw new HArnessCheckpointException($"Pickle in '{FilePath}' has storage '{key}' with {numel} elements.", FilePath);
+            if (roots.TryGetValue(key, out var seen) && seen != (dtype, numel))
+                throw new HArnessCheckpointException(
+                    $"Pickle in '{FilePath}' declares storage '{key}' twice, as {seen.Numel} × {seen.DType} and as {numel} × {dtype}.", FilePath);
             roots[key] = (dtype, numel);
             long viewOffset = 0;
             if (t[5] is object?[] { Length: 3 } view)
             {
-                viewOffset = view[1] as long? ?? 0;
-                numel = view[2] as long? ?? numel;
+                // A view on the root storage: its offset and size must lie inside the root (checked without
+                // wrapping: offsets come from the file and may be anything, long.MinValue included).
+                viewOffset = view[1] as long? ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has a view of storage '{key}' whose offset is not an integer.", FilePath);
+                long viewSize = view[2] as long? ?? throw new HArnessCheckpointException($"Pickle in '{FilePath}' has a view of storage '{key}' whose size is not an integer.", FilePath);
+                if (viewOffset < 0 || viewSize < 0 || viewOffset > numel || viewSize > numel - viewOffset)
+                    throw new HArnessCheckpointException(
+                        $"Pickle in '{FilePath}' has a view [{viewOffset}, +{viewSize}) of storage '{key}', which holds {numel} elements.", FilePath);
+                numel = viewSize;
             }
+            else if (t[5] is not null)
+                throw new HArnessCheckpointException($"Pickle in '{FilePath}' has storage '{key}' with view metadata that is not (key, offset, size).", FilePath);
             return new TorchStorageRef(key, dtype, numel, viewOffset, () => ReadLegacyStorage(key, roots, offsets));
         });
         Root = main.Load();
@@ -246,7 +320,9 @@ public sealed class TorchPickleReader : IDisposable
             if (fs.Length - fs.Position < 8) throw new HArnessCheckpointException($"Checkpoint '{FilePath}' is truncated before storage '{key}'.", FilePath);
             fs.ReadExactly(len);
             long numel = BitConverter.ToInt64(len);
-            long bytes = numel < 0 ? -1 : numel * TensorDTypes.SizeOf(r.DType);
+            long bytes = numel < 0 || numel > long.MaxValue / 16 ? -1 : numel * TensorDTypes.SizeOf(r.DType);
+            if (offsets.ContainsKey(key))
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}' stores data for storage '{key}' twice.", FilePath);
             if (numel != r.Numel || bytes < 0 || bytes > fs.Length - fs.Position)
                 throw new HArnessCheckpointException($"Checkpoint '{FilePath}': storage '{key}' holds {numel} elements, the pickle declares {r.Numel} (or the file is truncated).", FilePath);
             offsets[key] = fs.Position;
@@ -262,9 +338,19 @@ public sealed class TorchPickleReader : IDisposable
         lock (_lock)
         {
             var (dtype, numel) = roots[key];
-            var buffer = new byte[numel * TensorDTypes.SizeOf(dtype)];
-            _stream.Position = offsets[key];
-            _stream.ReadExactly(buffer);
+            long bytes = numel * TensorDTypes.SizeOf(dtype); // checked against the file at open
+            if (bytes > Array.MaxLength)
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}': storage '{key}' is {bytes} bytes; storages over 2 GiB are not supported.", FilePath);
+            var buffer = new byte[bytes];
+            try
+            {
+                _stream.Position = offsets[key];
+                _stream.ReadExactly(buffer);
+            }
+            catch (IOException e)
+            {
+                throw new HArnessCheckpointException($"Checkpoint '{FilePath}': storage '{key}' cannot be read ({e.Message}).", FilePath, e);
+            }
             return buffer;
         }
     }

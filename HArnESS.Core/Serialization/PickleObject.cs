@@ -1,4 +1,4 @@
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// An inert record of an object a pickle asked to build (an <c>argparse.Namespace</c>, a numpy scalar, or — only when

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// An open safetensors file: the header is read and validated on <see cref="Open"/>, tensors are read lazily by
@@ -161,6 +161,14 @@ public sealed class SafeTensorsFile : IDisposable
     private static (Dictionary<string, SafeTensorInfo>, IReadOnlyDictionary<string, string>) ParseHeader(
         string path, byte[] header, long bufferLength)
     {
+        // System.Text.Json checks UTF-8 only when a string is read (a key's Name throws InvalidOperationException):
+        // check the whole header first, so a bad byte anywhere is a format error naming the offset.
+        if (System.Text.Unicode.Utf8.IsValid(header) is false)
+        {
+            int at = 0;
+            while (Rune.DecodeFromUtf8(header.AsSpan(at), out _, out int used) == System.Buffers.OperationStatus.Done) at += used;
+            throw new HArnessFormatException($"Safetensors file '{path}': header is not valid UTF-8 (at header byte {at}, file offset {8 + at}).", path);
+        }
         JsonDocument doc;
         try
         {
@@ -233,6 +241,8 @@ public sealed class SafeTensorsFile : IDisposable
         if (end > bufferLength)
             throw Bad(path, key, $"has data_offsets [{begin}, {end}] beyond the data buffer ({bufferLength} bytes)");
         var count = TensorDTypes.ElementCount(shape);
+        if (!TensorDTypes.FitsInMemoryLayout(shape, TensorDTypes.SizeOf(dtype)))
+            throw Bad(path, key, $"has shape {CheckpointTensor.FormatShape(shape)}, whose strides overflow 64 bits");
         long? expected = null;
         if (count is { } c)
         {

@@ -1,8 +1,11 @@
-using HArnESS.Checkpoints;
+using System.Text;
+using HArnESS.Serialization;
+using HArnESS.Tests.Checkpoints;
+using HArnESS.Tests.Fuzz;
 using NUnit.Framework;
 using static TorchSharp.torch;
 
-namespace HArnESS.Tests.Checkpoints;
+namespace HArnESS.Tests.Serialization;
 
 [TestFixture]
 public sealed class SafeTensorsTests
@@ -95,5 +98,86 @@ public sealed class SafeTensorsTests
         using var file = SafeTensors.Open(CheckpointFixtures.PathOf("formats.safetensors"));
         var e = Assert.Throws<HArnessCheckpointException>(() => file.Load("nope"))!;
         Assert.That(e.Message, Does.Contain("'nope'"));
+    }
+
+    private static string WriteRaw(byte[] header, long dataBytes, string name)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"harness_st_{name}_{Guid.NewGuid():N}.safetensors");
+        using var fs = File.Create(path);
+        fs.Write(BitConverter.GetBytes((ulong)header.Length));
+        fs.Write(header);
+        fs.SetLength(fs.Length + dataBytes);
+        return path;
+    }
+
+    [Test]
+    public void RefusesInvalidUtf8InAHeaderKey()
+    {
+        // '{"a\xff": ...}': System.Text.Json only notices when the key is read, with an InvalidOperationException.
+        var header = Encoding.UTF8.GetBytes("{\"a?\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}");
+        header[3] = 0xff;
+        var path = WriteRaw(header, 4, "utf8");
+        try
+        {
+            var e = Assert.Throws<HArnessFormatException>(() => SafeTensors.Open(path).Dispose())!;
+            Assert.That(e.Message, Does.Contain("not valid UTF-8").And.Contain("header byte 3"));
+            Assert.That(e.FilePath, Is.EqualTo(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void RefusesAZeroElementShapeWhoseStridesOverflow()
+    {
+        // [0, 2^62, 3] holds no element and no byte, but libtorch's strides for it overflow 64 bits.
+        var header = Encoding.UTF8.GetBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,4611686018427387904,3],\"data_offsets\":[0,0]}}");
+        var path = WriteRaw(header, 0, "zero");
+        try
+        {
+            var e = Assert.Throws<HArnessFormatException>(() =>
+            {
+                using var f = SafeTensors.Open(path);
+                f.Load("a").Dispose();
+            })!;
+            Assert.That(e.Message, Does.Contain("entry 'a' has shape [0, 4611686018427387904, 3]"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void ReadsATensorPastTwoGibibytesInAFileOverTwoGibibytes()
+    {
+        // A 3 GiB padding tensor (a hole in a sparse file: no disk used) and a small tensor after it, as the tail of
+        // an XLS-R 1B file looks. Offsets past 2^31 and 2^32 must read the right bytes.
+        const long pad = 3L << 30;
+        var json = $"{{\"pad\":{{\"dtype\":\"U8\",\"shape\":[{pad}],\"data_offsets\":[0,{pad}]}}," +
+                   $"\"tail\":{{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[{pad},{pad + 16}]}}}}";
+        var header = Encoding.UTF8.GetBytes(json.PadRight((json.Length + 7) / 8 * 8));
+        var path = WriteRaw(header, pad, "big");
+        try
+        {
+            using (var fs = new FileStream(path, FileMode.Open, FileAccess.Write))
+            {
+                fs.Seek(0, SeekOrigin.End);
+                fs.Write(PickleWriter.Floats(1.5f, -2, 3, 1e-3f));
+            }
+            Assert.That(new FileInfo(path).Length, Is.GreaterThan(3L << 30));
+            using var file = SafeTensors.Open(path);
+            Assert.That(file.GetInfo("tail").Begin, Is.EqualTo(pad));
+            using var t = file.Load("tail");
+            Assert.That(t.shape, Is.EqualTo(new long[] { 2, 2 }));
+            Assert.That(t.flatten().data<float>().ToArray(), Is.EqualTo(new[] { 1.5f, -2, 3, 1e-3f }));
+            Assert.That(file.GetInfo("pad").ElementCount, Is.EqualTo(pad));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>A PyTorch storage named by a pickle's persistent id: where its bytes are and what type they hold.</summary>
 /// <param name="Key">Storage key in the archive (<c>data/&lt;key&gt;</c> in the zip format).</param>

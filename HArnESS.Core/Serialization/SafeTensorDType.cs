@@ -1,4 +1,4 @@
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// Element types of the safetensors format, spelled as in the file header (<c>"F32"</c>, <c>"BF16"</c>…).

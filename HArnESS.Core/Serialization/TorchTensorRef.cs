@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// A tensor described by <c>torch._utils._rebuild_tensor_v2</c>: a view (offset, size, stride) on a storage. Loading
@@ -11,18 +11,26 @@ internal sealed class TorchTensorRef : CheckpointTensor
     private readonly TorchStorageRef _storage;
     private readonly long _offset;
     private readonly long[] _stride;
+    private readonly long _maxExpanded;
 
-    public TorchTensorRef(string name, TorchStorageRef storage, long offset, long[] size, long[] stride, string filePath)
+    public TorchTensorRef(string name, TorchStorageRef storage, long offset, long[] size, long[] stride, string filePath,
+        long maxExpandedElements)
         : base(name, storage.DType, size, filePath)
     {
         _storage = storage;
         _offset = offset;
         _stride = stride;
-        Validate();
+        _maxExpanded = maxExpandedElements;
+        // The pickle builds tensors before the dicts that name them: an unnamed one is checked when it is named
+        // (Rename, from Tensors()) and again before it is read, so every error names the tensor.
+        if (name != UnnamedName) Validate();
     }
 
+    /// <summary>Name of a tensor the pickle has built but no dict has named yet.</summary>
+    public const string UnnamedName = "<unnamed>";
+
     /// <summary>Same tensor under another name (names are known only once the pickle's dicts are walked).</summary>
-    public TorchTensorRef Rename(string name) => new(name, _storage, _offset, Shape.ToArray(), _stride, FilePath);
+    public TorchTensorRef Rename(string name) => new(name, _storage, _offset, Shape.ToArray(), _stride, FilePath, _maxExpanded);
 
     private void Validate()
     {
@@ -30,9 +38,14 @@ internal sealed class TorchTensorRef : CheckpointTensor
             throw Error($"has {Shape.Count} sizes but {_stride.Length} strides");
         if (_offset < 0 || Shape.Any(s => s < 0) || _stride.Any(s => s < 0))
             throw Error($"has a negative offset, size or stride (offset {_offset}, size {FormatShape(Shape)}, stride {FormatShape(_stride)})");
-        if (TensorDTypes.ElementCount(Shape) is not { } n)
+        if (TensorDTypes.ElementCount(Shape) is not { } n || !TensorDTypes.FitsInMemoryLayout(Shape, TensorDTypes.SizeOf(DType)))
             throw Error($"has size {FormatShape(Shape)}, too large");
         if (n == 0) return;
+        // More elements than the storage holds is possible only with overlapping (stride-0, expanded) views: loading
+        // materialises them, so their size is what the limit bounds, not the file's.
+        if (n > _storage.ElementCount && n > _maxExpanded)
+            throw Error($"is a view of {n} elements on storage '{_storage.Key}' of {_storage.ElementCount} (expanded by zero strides); " +
+                        $"at most {_maxExpanded} expanded elements are read (TorchPickleOptions.MaxExpandedElements)");
         long last = _offset;
         try
         {
@@ -51,6 +64,7 @@ internal sealed class TorchTensorRef : CheckpointTensor
 
     protected override Tensor LoadCpu()
     {
+        Validate();
         var bytes = _storage.Reader();
         int size = TensorDTypes.SizeOf(DType);
         long rootCount = bytes.LongLength / size;

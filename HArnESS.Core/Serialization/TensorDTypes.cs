@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>Element sizes and the mapping between safetensors, pickle storage names and TorchSharp scalar types.</summary>
 internal static class TensorDTypes
@@ -82,6 +82,22 @@ internal static class TensorDTypes
             "ComplexDoubleStorage" => ScalarType.ComplexFloat64,
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// True when the contiguous strides of <paramref name="shape"/> and its byte extent fit in 64 bits, counting zero
+    /// dimensions as one (libtorch computes strides that way, so <c>[0, 2^62, 3]</c> holds no element yet overflows).
+    /// </summary>
+    public static bool FitsInMemoryLayout(IReadOnlyList<long> shape, int elementSize)
+    {
+        long n = elementSize;
+        foreach (var d in shape)
+        {
+            if (d < 0) return false;
+            if (d > 1 && n > long.MaxValue / d) return false;
+            n *= Math.Max(d, 1);
+        }
+        return true;
     }
 
     /// <summary>Product of the dimensions, or null on overflow or a negative dimension.</summary>

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// A tensor stored in a checkpoint file, known by name, type and shape but not read yet: <see cref="Load"/> reads

@@ -1,4 +1,4 @@
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>A checkpoint tensor whose shape differs from the model's parameter of the same name.</summary>
 /// <param name="Key">HArnESS name of the parameter.</param>

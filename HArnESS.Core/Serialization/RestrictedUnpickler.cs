@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 
-namespace HArnESS.Checkpoints;
+namespace HArnESS.Serialization;
 
 /// <summary>
 /// A pickle virtual machine (protocols 0–5) that executes nothing. It builds dicts, lists, tuples and scalars itself;
@@ -27,6 +27,12 @@ internal sealed class RestrictedUnpickler
     }
 
     private const int MaxLine = 1 << 20;
+
+    /// <summary>Widest integer accepted (bytes of LONG1/LONG4 or digits of an INT/LONG line): nothing a checkpoint
+    /// holds is wider than a 64-bit value apart from the legacy magic number; 256 bytes covers every LONG1.</summary>
+    internal const int MaxIntegerBytes = 256;
+
+    private const int MaxIntegerDigits = 620;
 
     // Globals a state dict (and a fairseq checkpoint's harmless extras) may name. Values say how REDUCE builds them.
     private static readonly HashSet<string> TensorFunctions =
@@ -56,6 +62,7 @@ internal sealed class RestrictedUnpickler
     private readonly List<object?> _stack = new();
     private readonly List<int> _marks = new();
     private readonly Dictionary<long, object?> _memo = new();
+    private long _budget;
 
     public RestrictedUnpickler(Stream stream, string filePath, TorchPickleOptions options, Func<object?, object?> persistentLoad)
     {
@@ -71,6 +78,10 @@ internal sealed class RestrictedUnpickler
         _stack.Clear();
         _marks.Clear();
         _memo.Clear();
+        // Every opcode pushes at most a few references, so a stream of N bytes needs O(N) items; copies made by
+        // list()/dict()/tuple() calls and tuple keys turned into text are charged against this budget so a small
+        // stream cannot make the machine allocate quadratically.
+        _budget = 16 * Math.Max(0, _s.Length - _s.Position) + (1 << 20);
         while (true)
         {
             int op = _s.ReadByte();
@@ -94,10 +105,10 @@ internal sealed class RestrictedUnpickler
                 case 'K': Push((long)ReadByte()); break;
                 case 'M': Push((long)BinaryPrimitives.ReadUInt16LittleEndian(ReadBytes(2))); break;
                 case 0x8a: Push(ReadLong(ReadByte())); break;
-                case 0x8b: Push(ReadLong(ReadLength(4))); break;
+                case 0x8b: Push(ReadLong(ReadLength(4, MaxIntegerBytes))); break;
                 case 'I': Push(ParseIntLine(ReadLine())); break;
                 case 'L': Push(ParseLongLine(ReadLine())); break;
-                case 'F': Push(double.Parse(ReadLine(), CultureInfo.InvariantCulture)); break;
+                case 'F': Push(ParseFloatLine(ReadLine())); break;
                 case 'G': Push(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8))); break;
                 case 'X': Push(Encoding.UTF8.GetString(ReadBytes(ReadLength(4)))); break;
                 case 0x8c: Push(Encoding.UTF8.GetString(ReadBytes(ReadByte()))); break;
@@ -182,19 +193,34 @@ internal sealed class RestrictedUnpickler
             case "builtins.dict":
                 var d = new Dictionary<object, object?>();
                 if (args.Length == 1 && args[0] is List<object?> pairs)
+                {
+                    Charge(pairs.Count);
                     foreach (var p in pairs)
                         if (p is object?[] { Length: 2 } kv) SetItems(d, [kv[0], kv[1]]);
+                }
                 return d;
             case "builtins.set":
             case "builtins.frozenset":
             case "builtins.list":
-                return args.Length == 1 && args[0] is List<object?> l ? new List<object?>(l) : new List<object?>();
+                if (args.Length == 1 && args[0] is List<object?> l)
+                {
+                    Charge(l.Count);
+                    return new List<object?>(l);
+                }
+                return new List<object?>();
             case "builtins.tuple":
             case "torch.Size":
-                return args.Length == 1 && args[0] is object?[] or List<object?> ? AsList(args[0]).ToArray() : args;
+                if (args.Length == 1 && args[0] is object?[] or List<object?>)
+                {
+                    var items = AsList(args[0]);
+                    Charge(items.Count);
+                    return items.ToArray();
+                }
+                return args;
             case "_codecs.encode":
                 if (args is [string text, ..])
                 {
+                    Charge(text.Length); // the same memoised text may be encoded many times
                     var enc = args.Length > 1 ? args[1] as string : "utf-8";
                     return enc is "latin1" or "latin-1" ? Encoding.Latin1.GetBytes(text) : Encoding.UTF8.GetBytes(text);
                 }
@@ -217,7 +243,7 @@ internal sealed class RestrictedUnpickler
         long offset = args[1] as long? ?? throw Fail("has a tensor whose storage offset is not an integer");
         var size = AsLongs(args[2], "size");
         var stride = AsLongs(args[3], "stride");
-        return new TorchTensorRef("<unnamed>", storage, offset, size, stride, _file);
+        return new TorchTensorRef(TorchTensorRef.UnnamedName, storage, offset, size, stride, _file, _options.MaxExpandedElements);
     }
 
     private long[] AsLongs(object? o, string what)
@@ -263,9 +289,29 @@ internal sealed class RestrictedUnpickler
         for (int i = 0; i < items.Count; i += 2)
         {
             var key = items[i] ?? throw Fail("has a dict key that is None");
-            if (key is object?[] tuple) key = "(" + string.Join(", ", tuple) + ")";
+            if (key is object?[] tuple)
+            {
+                Charge(tuple.Length);
+                key = "(" + string.Join(", ", tuple.Select(KeyText)) + ")";
+                Charge(((string)key).Length / 8);
+            }
             d[key] = items[i + 1];
         }
+    }
+
+    /// <summary>A tuple key's item as text: scalars as themselves, containers by type (never their contents).</summary>
+    private static string KeyText(object? o) => o switch
+    {
+        null => "None",
+        string or long or bool or double or BigInteger => Convert.ToString(o, CultureInfo.InvariantCulture)!,
+        _ => Describe(o),
+    };
+
+    private void Charge(long items)
+    {
+        _budget -= items;
+        if (_budget < 0)
+            throw Fail("builds more containers than its size can justify (copies of lists, dicts or tuples); refused as a decompression bomb");
     }
 
     private void AppendTo(object? target, IReadOnlyList<object?> items)
@@ -321,7 +367,7 @@ internal sealed class RestrictedUnpickler
 
     private void Skip(int n) => ReadBytes(n);
 
-    private int ReadLength(int width)
+    private int ReadLength(int width, long max = int.MaxValue)
     {
         var b = ReadBytes(width);
         ulong n = width switch
@@ -331,6 +377,7 @@ internal sealed class RestrictedUnpickler
             _ => throw new ArgumentOutOfRangeException(nameof(width)),
         };
         long left = _s.Length - _s.Position;
+        if (n > (ulong)max) throw Fail($"declares a {n}-byte item, more than the limit of {max} bytes");
         if (n > (ulong)left || n > int.MaxValue) throw Fail($"declares a {n}-byte item with only {left} bytes left");
         return (int)n;
     }
@@ -362,7 +409,10 @@ internal sealed class RestrictedUnpickler
         var bytes = ReadBytes(n);
         if (n == 0) return 0L;
         var v = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+        // Two returns, not a conditional expression: `c ? (long)v : v` has type BigInteger and would box every value
+        // as one, refusing valid files where a long is expected (offsets, sizes written with LONG1).
+        if (v >= long.MinValue && v <= long.MaxValue) return (long)v;
+        return v;
     }
 
     private object ParseIntLine(string line) => line switch
@@ -374,34 +424,118 @@ internal sealed class RestrictedUnpickler
 
     private object ParseLongLine(string line)
     {
-        var t = line.TrimEnd('L');
+        var t = line.EndsWith('L') ? line[..^1] : line;
+        int digits = t.StartsWith('-') || t.StartsWith('+') ? t.Length - 1 : t.Length;
+        if (digits == 0 || t.AsSpan(t.Length - digits).ContainsAnyExceptInRange('0', '9'))
+            throw Fail($"has a malformed integer '{Shorten(line)}'");
+        if (digits > MaxIntegerDigits) throw Fail($"has an integer of {digits} digits (at most {MaxIntegerDigits})");
         if (long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
         if (BigInteger.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b)) return b;
-        throw Fail($"has a malformed integer '{line}'");
+        throw Fail($"has a malformed integer '{Shorten(line)}'");
     }
 
+    private double ParseFloatLine(string line)
+    {
+        // Protocol 0 writes repr(float): digits, an exponent, or inf / -inf / nan.
+        switch (line.Trim())
+        {
+            case "inf" or "+inf": return double.PositiveInfinity;
+            case "-inf": return double.NegativeInfinity;
+            case "nan" or "-nan" or "+nan": return double.NaN;
+        }
+        if (line.Length > 0 && line.Length <= 64 && !line.AsSpan().ContainsAnyExcept("0123456789+-.eE")
+            && double.TryParse(line, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+            return d;
+        throw Fail($"has a malformed FLOAT '{Shorten(line)}'");
+    }
+
+    /// <summary>
+    /// STRING (protocol 0): a quoted Python bytes literal decoded as <c>codecs.escape_decode</c> does (\\, \', \",
+    /// \a \b \f \n \r \t \v, \ooo octal, \xhh, backslash-newline; unknown escapes are kept), then read as UTF-8
+    /// (Latin-1 when the bytes are not UTF-8, as Python 2 strings often are).
+    /// </summary>
     private string ParseQuotedString(string line)
     {
         if (line.Length < 2 || line[0] != line[^1] || (line[0] != '\'' && line[0] != '"'))
             throw Fail("has a STRING that is not quoted");
-        return System.Text.RegularExpressions.Regex.Unescape(line[1..^1]);
+        var body = line.AsSpan(1, line.Length - 2);
+        var bytes = new List<byte>(body.Length);
+        for (int i = 0; i < body.Length; i++)
+        {
+            char c = body[i];
+            if (c != '\\') { bytes.Add((byte)c); continue; }
+            if (++i >= body.Length) throw Fail("has a STRING ending in a lone backslash");
+            char e = body[i];
+            switch (e)
+            {
+                case '\\': bytes.Add((byte)'\\'); break;
+                case '\'': bytes.Add((byte)'\''); break;
+                case '"': bytes.Add((byte)'"'); break;
+                case 'a': bytes.Add(7); break;
+                case 'b': bytes.Add(8); break;
+                case 'f': bytes.Add(12); break;
+                case 'n': bytes.Add(10); break;
+                case 'r': bytes.Add(13); break;
+                case 't': bytes.Add(9); break;
+                case 'v': bytes.Add(11); break;
+                case '\n': break;
+                case >= '0' and <= '7':
+                {
+                    int v = e - '0';
+                    for (int k = 0; k < 2 && i + 1 < body.Length && body[i + 1] is >= '0' and <= '7'; k++) v = v * 8 + (body[++i] - '0');
+                    bytes.Add((byte)(v & 0xFF));
+                    break;
+                }
+                case 'x':
+                    if (i + 2 >= body.Length || !IsHex(body[i + 1]) || !IsHex(body[i + 2]))
+                        throw Fail($"has a STRING with an invalid \\x escape at character {i}");
+                    bytes.Add((byte)(HexValue(body[i + 1]) * 16 + HexValue(body[i + 2])));
+                    i += 2;
+                    break;
+                default:
+                    bytes.Add((byte)'\\');
+                    bytes.Add((byte)e);
+                    break;
+            }
+        }
+        var raw = bytes.ToArray();
+        return System.Text.Unicode.Utf8.IsValid(raw) ? Encoding.UTF8.GetString(raw) : Encoding.Latin1.GetString(raw);
     }
 
-    private static string DecodeRawUnicodeEscape(string line)
+    private static bool IsHex(char c) => c is >= '0' and <= '9' or >= 'a' and <= 'f' or >= 'A' and <= 'F';
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+    /// <summary>UNICODE (protocol 0): <c>raw-unicode-escape</c>: \uXXXX and \UXXXXXXXX escapes, every other byte Latin-1.</summary>
+    private string DecodeRawUnicodeEscape(string line)
     {
         var sb = new StringBuilder(line.Length);
         for (int i = 0; i < line.Length; i++)
         {
-            if (line[i] == '\\' && i + 5 < line.Length + 0 && line[i + 1] == 'u'
-                && int.TryParse(line.AsSpan(i + 2, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var cp))
+            if (line[i] == '\\' && i + 1 < line.Length && line[i + 1] is 'u' or 'U')
             {
-                sb.Append((char)cp);
-                i += 5;
+                // An odd run of backslashes before the u escapes; an even run is literal (raw-unicode-escape rule).
+                int run = 0;
+                for (int k = i - 1; k >= 0 && line[k] == '\\'; k--) run++;
+                if (run % 2 == 0)
+                {
+                    int width = line[i + 1] == 'u' ? 4 : 8;
+                    if (i + 2 + width > line.Length
+                        || !uint.TryParse(line.AsSpan(i + 2, width), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var cp))
+                        throw Fail($"has a UNICODE string with a truncated \\{line[i + 1]} escape at character {i}");
+                    if (cp > 0x10FFFF) throw Fail($"has a UNICODE string with code point 0x{cp:x} past U+10FFFF");
+                    if (cp < 0x10000) sb.Append((char)cp);
+                    else sb.Append(char.ConvertFromUtf32((int)cp));
+                    i += 1 + width;
+                    continue;
+                }
             }
-            else sb.Append(line[i]);
+            sb.Append(line[i]);
         }
         return sb.ToString();
     }
+
+    private static string Shorten(string s) => s.Length <= 40 ? s : s[..37] + "...";
 
     private HArnessCheckpointException Fail(string what) => new($"Pickle in '{_file}' {what}.", _file);
 }
