@@ -46,7 +46,8 @@ public static class HfConfigJson
     public static SpeechEncoderConfig Parse(string json, string source = "config.json")
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(json); }
+        // Duplicate keys are refused while parsing: JsonObject would otherwise throw ArgumentException on first access.
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new HArnessConfigException($"'{source}' is not valid JSON: {e.Message}", source, e); }
         if (root is not JsonObject o) throw new HArnessConfigException($"'{source}' must hold a JSON object.", source);
         if (o[HArnessConfigField] is JsonObject own) return SpeechEncoderConfig.FromJson(own.ToJsonString(), source);

@@ -50,6 +50,14 @@ public sealed class HfConfigJsonTests
     }
 
     [Test]
+    public void RefusesADuplicateKeyByNameOfTheFile()
+    {
+        var e = Assert.Throws<HArnessConfigException>(() =>
+            HfConfigJson.Parse("""{"hidden_size": 768, "hidden_size": 512}""", "dup/config.json"))!;
+        Assert.That(e.Message, Does.Contain("dup/config.json"));
+    }
+
+    [Test]
     public void LoadsToARequestedDType()
     {
         var path = CheckpointFixtures.PathOf(Path.Combine("parity", "base_hf"));
