@@ -58,7 +58,8 @@ public sealed class MaskedPredictionLoss
             var counted = Options.UnmaskedWeight > 0 ? valid : m;
             var lab = labels.to(ScalarType.Int64, dev);
             FrameMasks.CheckLabelRange(lab, counted, k, nameof(labels));
-            var safe = where(counted, lab, zeros(1, dtype: ScalarType.Int64, device: dev));
+            // uncounted valid frames (unmasked, weight 0) still get their label for the unmasked_ce report
+            var safe = where(valid, lab.clamp(0, k - 1), zeros(1, dtype: ScalarType.Int64, device: dev));
             var ce = nn.functional.cross_entropy(logits.reshape(-1, k), safe.reshape(-1), reduction: nn.Reduction.None).reshape(b, t);
             var zero = zeros(1, dtype: ce.dtype, device: dev);
             var nM = m.sum().item<long>();
