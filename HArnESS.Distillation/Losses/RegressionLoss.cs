@@ -30,13 +30,16 @@ public sealed class RegressionLoss
     /// (<see cref="FrameMasks.FromLengths"/>); <c>null</c> = every frame counts.</param>
     /// <param name="layerIds">A name per layer for the terms (e.g. the teacher layers 4, 8, 12); <c>null</c> =
     /// 1..N.</param>
+    /// <param name="features">The student's front-end output for the feature penalty (mean of squares over the
+    /// whole tensor, as s3prl); <c>null</c> = no penalty term.</param>
     /// <returns>Terms <c>rec_l{id}</c> (when <see cref="RegressionLossOptions.Reconstruction"/> is not None) and
     /// <c>sim_l{id}</c> (when <see cref="RegressionLossOptions.Similarity"/> is not None) per layer, unweighted;
-    /// <see cref="LossTerms.Total"/> = <c>Σ_l w_l (rec_l + λ sim_l)</c>.</returns>
+    /// <see cref="LossTerms.Total"/> = <c>Σ_l w_l (rec_l + λ sim_l)</c>, plus <c>FeaturePenaltyWeight · feat_pen</c>
+    /// and the term <c>feat_pen</c> when features are given.</returns>
     /// <exception cref="ArgumentException">No layer, counts differ, shapes differ or are not 3-D, the weights or
     /// ids do not match the layer count, the mask has the wrong shape, or no frame is valid.</exception>
     public LossTerms Compute(IReadOnlyList<Tensor> predictions, IReadOnlyList<Tensor> targets, Tensor? validFrames = null,
-        IReadOnlyList<int>? layerIds = null)
+        IReadOnlyList<int>? layerIds = null, Tensor? features = null)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(targets);
@@ -108,6 +111,12 @@ public sealed class RegressionLoss
                 }
                 var weighted = layer! * w;
                 sum = sum is null ? weighted : sum + weighted;
+            }
+            if (features is not null)
+            {
+                var penalty = features.to(ScalarType.Float32).square().mean();
+                terms.Add(new("feat_pen", penalty.alias().MoveToOuterDisposeScope()));
+                sum = sum! + penalty.to(sum!.dtype) * Options.FeaturePenaltyWeight;
             }
             total = sum!.MoveToOuterDisposeScope();
         }

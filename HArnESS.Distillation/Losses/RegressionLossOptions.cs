@@ -30,6 +30,10 @@ public sealed record RegressionLossOptions
     /// stack). Weights are at least 0 and not all 0.</summary>
     public IReadOnlyList<double>? LayerWeights { get; init; }
 
+    /// <summary>Weight of the front-end feature penalty <c>mean(features²)</c> (s3prl's <c>feat_pen_loss</c>;
+    /// default 0 as in DistilHuBERT's config); used when features are passed to <see cref="RegressionLoss.Compute"/>.</summary>
+    public double FeaturePenaltyWeight { get; init; }
+
     /// <summary>Smallest norm product in the cosine, as <c>torch.nn.functional.cosine_similarity</c>'s <c>eps</c>
     /// (default 1e-8).</summary>
     public double CosineEpsilon { get; init; } = 1e-8;
@@ -44,6 +48,8 @@ public sealed record RegressionLossOptions
             "Reconstruction and Similarity are both None: the loss would have no term.");
         e.Require(double.IsFinite(SimilarityWeight) && SimilarityWeight >= 0, nameof(SimilarityWeight),
             $"SimilarityWeight must be finite and at least 0, got {SimilarityWeight}.");
+        e.Require(FeaturePenaltyWeight >= 0 && double.IsFinite(FeaturePenaltyWeight), nameof(FeaturePenaltyWeight),
+            $"FeaturePenaltyWeight must be finite and at least 0, got {FeaturePenaltyWeight}.");
         e.Require(CosineEpsilon > 0 && double.IsFinite(CosineEpsilon), nameof(CosineEpsilon), $"CosineEpsilon must be positive, got {CosineEpsilon}.");
         if (LayerWeights is { } w)
         {

@@ -31,6 +31,7 @@ public sealed class DiscriminativeLossTests
         var projected = nn.functional.linear(student, sw, sb);
         var loss = new DiscriminativeLoss(new DiscriminativeLossOptions { Weight = 0.5 });
         using var r = loss.Compute(teacher, projected, codebook, valid);
+        TestContext.Out.WriteLine($"kl: ours {LossFixture.Value(r.Terms["kl"]):R}, torch {LossFixture.Number(fx, "kl"):R}");
         Assert.That(LossFixture.Value(r.Terms["kl"]), Is.EqualTo(LossFixture.Number(fx, "kl")).Within(Tol));
         Assert.That(LossFixture.Value(r.Total), Is.EqualTo(0.5 * LossFixture.Number(fx, "kl")).Within(Tol));
 
@@ -77,6 +78,7 @@ public sealed class DiscriminativeLossTests
         var valid = FrameMasks.FromLengths(LossFixture.Array(fx, "lengths", ScalarType.Int64), 6);
         var loss = new CodebookCrossEntropyLoss();
         using var r = loss.Compute(projected, learned, labels, valid);
+        TestContext.Out.WriteLine($"hard-label ce: ours {LossFixture.Value(r.Terms["ce"]):R}, torch {LossFixture.Number(fx, "hard_label_ce"):R}");
         Assert.That(LossFixture.Value(r.Terms["ce"]), Is.EqualTo(LossFixture.Number(fx, "hard_label_ce")).Within(Tol));
 
         // the same through a masked-prediction head holding the projection and the learned codebook

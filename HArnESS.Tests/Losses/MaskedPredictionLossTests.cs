@@ -53,6 +53,7 @@ public sealed class MaskedPredictionLossTests
 
         var half = new MaskedPredictionLossOptions { UnmaskedWeight = 0.5 };
         using var u = new MaskedPredictionLoss(half).Compute(b.Head, b.X, b.Labels, b.Mask, b.Valid, b.Features);
+        TestContext.Out.WriteLine($"mean, unmasked 0.5: ours {LossFixture.Value(u.Total):R}, reference {LossFixture.Number(fx, "loss_mean_unmasked_half"):R}");
         Assert.That(LossFixture.Value(u.Total), Is.EqualTo(LossFixture.Number(fx, "loss_mean_unmasked_half")).Within(Tol));
         using var uSum = new MaskedPredictionLoss(half with { Reduction = LossReduction.Sum }).Compute(b.Head, b.X, b.Labels, b.Mask, b.Valid, b.Features);
         Assert.That(LossFixture.Value(uSum.Total), Is.EqualTo(LossFixture.Number(fx, "loss_sum_unmasked_half")).Within(Tol * LossFixture.Number(fx, "loss_sum_unmasked_half")));

@@ -40,6 +40,7 @@ public sealed class RegressionLossTests
                 Assert.That(LossFixture.Value(r.Terms[$"rec_l{ids[i]}"]), Is.EqualTo(per[i].GetProperty("l1").GetDouble()).Within(Tol));
                 Assert.That(LossFixture.Value(r.Terms[$"sim_l{ids[i]}"]), Is.EqualTo(per[i].GetProperty("cos").GetDouble()).Within(Tol));
             }
+            TestContext.Out.WriteLine($"weighted total: ours {LossFixture.Value(r.Total):R}, torch {LossFixture.Number(d.Fx, "total_weighted"):R}");
             Assert.That(LossFixture.Value(r.Total), Is.EqualTo(LossFixture.Number(d.Fx, "total_weighted")).Within(Tol));
 
             using var mean = new RegressionLoss().Compute(d.P, d.Y, d.Valid);
@@ -56,7 +57,12 @@ public sealed class RegressionLossTests
         try
         {
             using var l1 = new RegressionLoss().Compute(d.P, d.Y);
+            TestContext.Out.WriteLine($"s3prl total: ours {LossFixture.Value(l1.Total):R}, s3prl formula {LossFixture.Number(d.Fx, "s3prl_unpadded_total"):R}");
             Assert.That(LossFixture.Value(l1.Total), Is.EqualTo(LossFixture.Number(d.Fx, "s3prl_unpadded_total")).Within(Tol));
+            using var feats = LossFixture.Array(d.Fx, "features");
+            using var pen = new RegressionLoss(new RegressionLossOptions { FeaturePenaltyWeight = 0.5 }).Compute(d.P, d.Y, features: feats);
+            Assert.That(LossFixture.Value(pen.Terms["feat_pen"]), Is.EqualTo(LossFixture.Number(d.Fx, "feature_penalty")).Within(1e-6));
+            Assert.That(LossFixture.Value(pen.Total), Is.EqualTo(LossFixture.Number(d.Fx, "s3prl_unpadded_total_featpen_half")).Within(Tol));
             using var mse = new RegressionLoss(RegressionLossOptions.Mse).Compute(d.P, d.Y);
             Assert.That(LossFixture.Value(mse.Total), Is.EqualTo(LossFixture.Number(d.Fx, "s3prl_unpadded_mse")).Within(Tol));
         }
