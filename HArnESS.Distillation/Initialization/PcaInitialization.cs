@@ -128,6 +128,35 @@ public static class PcaInitialization
         return new InitializedState(result, used.Distinct().Select(k => k).ToArray(), teacher.Keys.Where(k => !usedSet.Contains(k)).ToArray());
     }
 
+    /// <summary>An orthonormal basis of the top principal directions of teacher activations, ready for
+    /// <see cref="Project"/>: the first <paramref name="components"/> right singular vectors of the centred
+    /// activations (float64 SVD), each column's sign fixed so its largest-magnitude entry is positive. The basis is
+    /// applied without the mean (<c>h_s = Pᵀ h_t</c>). For corpus-scale statistics use the targets pipeline's
+    /// streamed <c>Pca</c> and pass <c>pca.Components.t()</c> instead.</summary>
+    /// <param name="activations">Teacher hidden states <c>[n, dTeacher]</c> (frames of any layers, padding removed).</param>
+    /// <param name="components">dStudent, in <c>[1, min(n, dTeacher)]</c>.</param>
+    /// <returns><c>P [dTeacher, components]</c>, float32 on the CPU.</returns>
+    /// <exception cref="ArgumentException">The activations are not 2-D.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The component count is out of range.</exception>
+    public static Tensor BasisFromActivations(Tensor activations, int components)
+    {
+        ArgumentNullException.ThrowIfNull(activations);
+        if (activations.dim() != 2)
+            throw new ArgumentException($"Activations must be [frames, dim], got {StateKeys.Shape(activations)}.", nameof(activations));
+        var max = Math.Min(activations.shape[0], activations.shape[1]);
+        if (components < 1 || components > max)
+            throw new ArgumentOutOfRangeException(nameof(components), $"Components must lie in [1, {max}] for activations {StateKeys.Shape(activations)}, got {components}.");
+        using var scope = NewDisposeScope();
+        var x = activations.detach().to(ScalarType.Float64).cpu();
+        x = x - x.mean([0], keepdim: true);
+        var (_, _, vh) = linalg.svd(x, fullMatrices: false);
+        var p = vh.narrow(0, 0, components).t(); // [d, k]
+        var idx = p.abs().argmax(0);
+        var signs = p.gather(0, idx.unsqueeze(0)).sign();
+        signs = where(signs.eq(0), ones_like(signs), signs);
+        return (p * signs).to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
+    }
+
     private static void ProjectFeedForward(string tp, string sp, Tensor p, Tensor? q, PcaProjectionOptions o,
         Func<string, long[], Tensor> get, Action<string, string, Tensor> put)
     {

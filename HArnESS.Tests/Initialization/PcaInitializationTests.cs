@@ -98,6 +98,22 @@ public sealed class PcaInitializationTests
     }
 
     [Test]
+    public void BasisFromActivationsSpansRankLimitedActivations()
+    {
+        using var scope = NewDisposeScope();
+        var truth = Basis(10, 3, 13);
+        var acts = randn(200, 3, generator: new Generator(14)).matmul(truth.t()) + 0.5; // rank 3 plus a mean
+        var p = PcaInitialization.BasisFromActivations(acts, 3);
+        Assert.That(p.shape, Is.EqualTo(new long[] { 10, 3 }));
+        Assert.That(p.t().matmul(p).allclose(eye(3), rtol: 0, atol: 1e-5), Is.True, "orthonormal");
+        Assert.That(p.matmul(p.t()).allclose(truth.matmul(truth.t()), rtol: 0, atol: 1e-4), Is.True, "same subspace");
+        Assert.That(PcaInitialization.BasisFromActivations(acts, 3).allclose(p), Is.True, "deterministic signs");
+        var r = PcaInitialization.Project(SyntheticState.Make(10, 8, 1, groups: 1), p);
+        Assert.That(r.State["encoder.layers.0.attention.q_proj.weight"].shape, Is.EqualTo(new long[] { 3, 3 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PcaInitialization.BasisFromActivations(acts, 11));
+    }
+
+    [Test]
     public void FeedForwardWidthRules()
     {
         const int dT = 8, dS = 4, ffn = 16;
