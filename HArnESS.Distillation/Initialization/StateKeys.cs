@@ -4,12 +4,14 @@ using static TorchSharp.torch;
 namespace HArnESS.Distillation.Initialization;
 
 /// <summary>The HF-style key layout of HArnESS encoders' state dicts.</summary>
-internal static partial class StateKeys
+internal static class StateKeys
 {
     public const string LayerPrefix = "encoder.layers.";
 
-    [GeneratedRegex(@"^encoder\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant)]
-    public static partial Regex LayerKey();
+    private static readonly Regex LayerKeyPattern = new(@"^encoder\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+
+    /// <summary>Matches <c>encoder.layers.{i}.{rest}</c>: group 1 is i, group 2 the rest.</summary>
+    public static Regex LayerKey() => LayerKeyPattern;
 
     /// <summary>Number of transformer layers: one more than the largest <c>encoder.layers.{i}</c> index.</summary>
     public static int CountLayers(IReadOnlyDictionary<string, Tensor> state)

@@ -48,6 +48,8 @@ public sealed record RegressionLossOptions
             "Reconstruction and Similarity are both None: the loss would have no term.");
         e.Require(double.IsFinite(SimilarityWeight) && SimilarityWeight >= 0, nameof(SimilarityWeight),
             $"SimilarityWeight must be finite and at least 0, got {SimilarityWeight}.");
+        e.Require(Reconstruction != ReconstructionKind.None || Similarity == SimilarityKind.None || SimilarityWeight > 0, nameof(SimilarityWeight),
+            "SimilarityWeight is 0 and Reconstruction is None: the loss would always be 0.");
         e.Require(FeaturePenaltyWeight >= 0 && double.IsFinite(FeaturePenaltyWeight), nameof(FeaturePenaltyWeight),
             $"FeaturePenaltyWeight must be finite and at least 0, got {FeaturePenaltyWeight}.");
         e.Require(CosineEpsilon > 0 && double.IsFinite(CosineEpsilon), nameof(CosineEpsilon), $"CosineEpsilon must be positive, got {CosineEpsilon}.");
