@@ -47,11 +47,11 @@ public static class AlignmentFile
         ArgumentNullException.ThrowIfNull(sourceName);
         var byUtt = new Dictionary<string, List<(AlignedSegment Seg, int Line)>>(StringComparer.Ordinal);
         var lineNo = 0;
-        while (reader.ReadLine() is { } line)
+        while (ReadLine(reader, out var tooLong) is { } line)
         {
             lineNo++;
-            if (line.Length > MaxLineLength)
-                throw Error(sourceName, lineNo, $"the line has {line.Length} characters, more than the {MaxLineLength} allowed");
+            if (tooLong)
+                throw Error(sourceName, lineNo, $"the line has more than the {MaxLineLength} characters allowed (is this an alignment file?)");
             var trimmed = line.Trim();
             if (trimmed.Length == 0 || trimmed[0] == '#') continue;
             var f = trimmed.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
@@ -79,6 +79,32 @@ public static class AlignmentFile
             result[utt] = sorted.Select(s => s.Seg).ToArray();
         }
         return result;
+    }
+
+    /// <summary>Reads one line without ever holding more than <see cref="MaxLineLength"/> + 1 characters of it.</summary>
+    private static string? ReadLine(TextReader reader, out bool tooLong)
+    {
+        tooLong = false;
+        var sb = new System.Text.StringBuilder();
+        int c;
+        var any = false;
+        while ((c = reader.Read()) >= 0)
+        {
+            any = true;
+            if (c == '\n') break;
+            if (c == '\r')
+            {
+                if (reader.Peek() == '\n') reader.Read();
+                break;
+            }
+            if (sb.Length >= MaxLineLength)
+            {
+                tooLong = true;
+                return sb.ToString();
+            }
+            sb.Append((char)c);
+        }
+        return any ? sb.ToString() : null;
     }
 
     private static double Time(string text, string field, string source, int line)

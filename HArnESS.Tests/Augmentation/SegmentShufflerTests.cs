@@ -141,6 +141,7 @@ public sealed class SegmentShufflerTests
             ("# c\nu1 0.6 0.5 a\n", 2, "must be greater than"),
             ("u1 -1 0.5 a\n", 1, "negative"),
             ("u1 0.0 0.5 a\nu2 0 1 b\nu1 0.4 0.9 c\n", 3, "overlaps the one on line 1"),
+            ("u1 0.0 0.5 a\r\n" + new string('x', 5000) + "\n", 2, "more than the 4096 characters"),
         ];
         foreach (var (text, line, what) in bad)
         {
