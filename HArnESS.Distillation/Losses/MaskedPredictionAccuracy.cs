@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace HArnESS.Distillation.Losses;
 
 /// <summary>Masked-prediction accuracy: the share of masked valid frames whose argmax logit is the label (fairseq's
-/// <c>correct_m / count_m</c>). Chance is about <c>1 / classes</c> for balanced units.</summary>
+/// <c>correct_m / count_m</c>; optionally of the unmasked valid frames). Chance is about <c>1 / classes</c> for balanced units.</summary>
 /// <param name="Correct">Masked valid frames predicted right.</param>
 /// <param name="Count">Masked valid frames.</param>
 public sealed record MaskedPredictionAccuracy(long Correct, long Count)
@@ -27,9 +27,10 @@ public sealed record MaskedPredictionAccuracy(long Correct, long Count)
     /// <param name="labels"><c>[batch, frames]</c> integer labels.</param>
     /// <param name="mask"><c>[batch, frames]</c> bool, <c>true</c> = masked.</param>
     /// <param name="validFrames"><c>[batch, frames]</c> bool; <c>null</c> = all.</param>
+    /// <param name="unmasked">Count the unmasked valid frames instead (fairseq's <c>correct_u / count_u</c>).</param>
     /// <returns>The counts.</returns>
     /// <exception cref="ArgumentException">The label length does not match the frames, or a shape is wrong.</exception>
-    public static MaskedPredictionAccuracy Compute(Tensor logits, Tensor labels, Tensor mask, Tensor? validFrames = null)
+    public static MaskedPredictionAccuracy Compute(Tensor logits, Tensor labels, Tensor mask, Tensor? validFrames = null, bool unmasked = false)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(mask);
@@ -42,7 +43,8 @@ public sealed record MaskedPredictionAccuracy(long Correct, long Count)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var valid = FrameMasks.Resolve(validFrames, b, t, logits.device, nameof(validFrames));
-        var m = valid.logical_and(mask.to(logits.device));
+        var chosen = mask.to(logits.device);
+        var m = valid.logical_and(unmasked ? chosen.logical_not() : chosen);
         var hit = logits.argmax(-1).eq(labels.to(ScalarType.Int64, logits.device)).logical_and(m);
         return new(hit.sum().item<long>(), m.sum().item<long>());
     }

@@ -84,6 +84,8 @@ public sealed class MaskedPredictionLossTests
         Assert.That(all.Value, Is.EqualTo(1.0));
         Assert.That(all.Count, Is.EqualTo(b.Valid.sum().item<long>()));
         Assert.That((acc + all).Count, Is.EqualTo(acc.Count + all.Count));
+        var rest = MaskedPredictionAccuracy.Compute(logits, b.Labels, b.Mask, b.Valid, unmasked: true);
+        Assert.That(rest.Count, Is.EqualTo(b.Fx.GetProperty("unmasked_frames").GetInt64()));
 
         // the loss ignores the padding frames' x, labels and mask
         var pad = b.Valid.logical_not();
