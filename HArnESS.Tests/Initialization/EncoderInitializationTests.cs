@@ -12,7 +12,7 @@ public sealed class EncoderInitializationTests
 {
     private static SpeechEncoderConfig Tiny(int hidden, int layers) => new()
     {
-        ConvLayers = [new ConvLayerSpec(16, 10, 5), new ConvLayerSpec(16, 3, 2)],
+        FrontEnd = new CnnFrontEndConfig { Layers = [new ConvLayerSpec(16, 10, 5), new ConvLayerSpec(16, 3, 2)] },
         HiddenSize = hidden, NumLayers = layers, NumHeads = 4, IntermediateSize = 2 * hidden, PosConvKernel = 8, PosConvGroups = 4,
         HiddenDropout = 0, AttentionDropout = 0, ActivationDropout = 0, FeatureProjectionDropout = 0, LayerDrop = 0,
     };
