@@ -71,14 +71,20 @@ public static class HArnessRuntime
                 torch.backends.cudnn.allow_tf32 = tf32;
             }
             _current = new RuntimeInfo(_native, device, torch.get_num_threads(), dtype, options.Seed);
-            if (_native is { Backend.Source: LibTorchSource.NuGetCache } cached)
-                log.LogWarning("libtorch {Version} comes from the NuGet cache ('{Directory}'): this application references no libtorch " +
-                    "backend package and will fail where that cache is absent. Add <PackageReference Include=\"libtorch-cpu-linux-x64\" " +
-                    "Version=\"{Expected}\" /> (or a CUDA backend); set RuntimeOptions.AllowNuGetCache = false to make this an error.",
-                    cached.Backend.Version, cached.Backend.Directory, LibTorchBackend.ExpectedVersion);
-            log.LogInformation("HArnESS runtime: {Runtime}", _current);
+            LogState(log, _current);
             return _current;
         }
+    }
+
+    /// <summary>Logs the state after a start: a warning when libtorch came from the NuGet cache, then the state itself.</summary>
+    internal static void LogState(ILogger log, RuntimeInfo info)
+    {
+        if (info.Native is { Backend.Source: LibTorchSource.NuGetCache } cached)
+            log.LogWarning("libtorch {Version} comes from the NuGet cache ('{Directory}'): this application references no libtorch " +
+                "backend package and will fail where that cache is absent. Add <PackageReference Include=\"libtorch-cpu-linux-x64\" " +
+                "Version=\"{Expected}\" /> (or a CUDA backend); set RuntimeOptions.AllowNuGetCache = false to make this an error.",
+                cached.Backend.Version, cached.Backend.Directory, LibTorchBackend.ExpectedVersion);
+        log.LogInformation("HArnESS runtime: {Runtime}", info);
     }
 
     /// <summary>Seeds libtorch's CPU and CUDA generators so runs repeat.</summary>
