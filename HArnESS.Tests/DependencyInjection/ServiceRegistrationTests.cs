@@ -15,6 +15,7 @@ public sealed class ServiceRegistrationTests
     public void AddHArnessCoreStartsTheRuntimeWithTheConfiguredOptions()
     {
         var before = HArnessRuntime.Current;
+        using var random = RuntimeState.PreserveRandomState(); // the registration seeds the global generator
         try
         {
             var services = new ServiceCollection().AddHArnessCore(o => o with { Device = ComputeDevice.Cpu, Seed = 1234 });
