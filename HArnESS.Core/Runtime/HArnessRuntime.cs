@@ -21,6 +21,7 @@ public sealed record RuntimeInfo(NativeLoadReport? Native, torch.Device Device, 
         $"libtorch {Native?.Backend.Version ?? "(TorchSharp default)"} from {Native?.Backend.Directory ?? "(TorchSharp default)"}" +
         (Native is { } n ? $" ({n.Backend.Source})" : "") +
         (Native is { PatchedVersions.Count: > 0 } ? $" [patched: {string.Join(", ", Native.PatchedVersions)} weak]" : "") +
+        (Native is { PatchedAtBuild.Count: > 0 } ? $" [patched at build: {string.Join(", ", Native.PatchedAtBuild)} weak]" : "") +
         $", device {Device}, {Threads} threads, {DefaultDType}" + (Seed is { } s ? $", seed {s}" : "");
 }
 
@@ -129,6 +130,9 @@ public static class HArnessRuntime
             if (_native.PatchedVersions.Count > 0)
                 log.LogInformation("TorchSharp's native shim patched: {Versions} made weak because the system libstdc++ lacks them; loaded '{Shim}'",
                     string.Join(", ", _native.PatchedVersions), _native.LibTorchSharpPath);
+            else if (_native.PatchedAtBuild.Count > 0)
+                log.LogInformation("TorchSharp's native shim was patched at build time ({Versions} weak); loaded '{Shim}'",
+                    string.Join(", ", _native.PatchedAtBuild), _native.LibTorchSharpPath);
             else
                 log.LogDebug("TorchSharp's native shim loaded unpatched from '{Shim}'", _native.LibTorchSharpPath);
         }

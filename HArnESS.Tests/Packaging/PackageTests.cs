@@ -186,6 +186,7 @@ public sealed class PackageTests
         Assert.That(runCode, Is.EqualTo(0), runText);
         Assert.That(runText, Does.Contain("torch.randn(3): 3 values"));
         Assert.That(runText, Does.Contain($"libtorch {LibTorchBackend.ExpectedVersion} from {Path.Combine(output, "runtimes", "linux-x64", "native")} (AppPackage)"));
+        Assert.That(runText, Does.Contain("[patched at build: GLIBCXX_3.4.32 weak]").And.Not.Contain("[patched: "), "the runtime needed no copy of its own");
         Assert.That(runText, Does.Contain($"last hidden state [1, {Wav2Vec2Frames(samples)}, 64]"), runText);
 
         // Without the build-time patch (HArnessPatchTorchSharpShim=false), on a libstdc++ that lacks GLIBCXX_3.4.32,
