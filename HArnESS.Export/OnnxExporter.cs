@@ -1,0 +1,213 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using HArnESS.Encoders;
+using HArnESS.Export.Graph;
+using HArnESS.Export.Modules;
+using HArnESS.Features;
+using HArnESS.Modules;
+using HArnESS.Runtime;
+using HArnESS.Serialization;
+using static HArnESS.Export.Onnx.TensorProto.Types;
+
+namespace HArnESS.Export;
+
+/// <summary>Writes a <see cref="SpeechEncoder"/> as an ONNX model (opset 17, IR 8) with a JSON sidecar. Inputs:
+/// <c>waveforms [batch, time]</c> float32 and <c>lengths [batch]</c> int64 (valid samples per row), or, for a fbank
+/// model exported without its fbank, <c>features [batch, frames, bins]</c> and <c>feature_lengths [batch]</c>. Outputs:
+/// <c>hidden_state_{i}</c> <c>[batch, frames, hidden]</c> for the chosen layers, <c>frame_lengths [batch]</c> int64, and
+/// one output per head. The padding mask is computed in the graph from the lengths (the conv stack's or Kaldi's frame
+/// count), so padded batches give each utterance the result the TorchSharp forward gives with the same lengths.
+/// Weights are read from the encoder's <c>state_dict</c> (HF key names); the positional conv's weight norm is folded.
+/// The encoder is not changed (no train/eval switch, no forward pass).</summary>
+public static class OnnxExporter
+{
+    /// <summary>Exports <paramref name="encoder"/> to <paramref name="path"/> (and its sidecar <c>.json</c> beside it),
+    /// both written atomically.</summary>
+    /// <exception cref="HArnessValidationException">An option does not fit the encoder (every problem listed).</exception>
+    /// <exception cref="HArnessCheckpointException">A tensor the architecture needs is missing from the state_dict.</exception>
+    public static OnnxExportResult Export(SpeechEncoder encoder, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        options ??= new OnnxExportOptions();
+        var config = encoder.Config;
+        options.Validate(config);
+        HArnessRuntime.EnsureInitialized();
+
+        var g = new OnnxGraphBuilder();
+        var c = new ExportContext(g, new Weights(encoder), options.Quantization);
+        var (features, frameLengths, input) = WriteFrontEnd(c, config, options);
+
+        var x = FeatureProjectionExporter.Write(c, features, config.LayerNormEps);
+        var valid = LengthOps.ValidMask(g, x, frameLengths);
+        x = LengthOps.ZeroPadded(g, x, valid);
+        var mask = LengthOps.AttentionMask(g, valid, TransformerEncoder.MaskValue);
+        x = g.Add(x, PositionalConvExporter.Write(c, x, config.PosConvKernel, config.PosConvGroups));
+        if (!config.LayerNormFirst) x = EncoderLayerNorm(c, x, config);
+
+        var wanted = (options.OutputLayers ?? Enumerable.Range(0, config.NumLayers + 1).ToArray()).Distinct().Order().ToArray();
+        var headLayers = options.Heads.Select(h => h.Layer ?? config.NumLayers).ToArray();
+        var last = wanted.Concat(headLayers).Max();
+        var states = new string[last + 1];
+        states[0] = x;
+        for (var i = 0; i < last; i++)
+        {
+            x = TransformerLayerExporter.Write(c, x, mask, config.HiddenSize, config.NumHeads, config.LayerNormFirst, config.LayerNormEps, $"encoder.layers.{i}");
+            if (config.LayerNormFirst && i == config.NumLayers - 1) x = EncoderLayerNorm(c, x, config);
+            states[i + 1] = x;
+        }
+
+        var outputs = new List<string>();
+        var hidden = new List<SidecarHiddenState>();
+        foreach (var i in wanted)
+        {
+            var name = $"hidden_state_{i}";
+            g.Output(name, states[i], DataType.Float, "batch", "frames", config.HiddenSize);
+            outputs.Add(name);
+            hidden.Add(new SidecarHiddenState(name, i));
+        }
+        g.Output("frame_lengths", frameLengths, DataType.Int64, "batch");
+        outputs.Add("frame_lengths");
+        var heads = new List<SidecarHead>();
+        foreach (var h in options.Heads)
+        {
+            var layer = h.Layer ?? config.NumLayers;
+            var y = HeadExporter.Write(c, h, states[layer], valid, frameLengths);
+            var size = (int)(h.Weight?.shape[0] ?? config.HiddenSize);
+            var name = h.ResolvedOutputName;
+            if (h.Kind == OnnxHeadKind.Ctc) g.Output(name, y, DataType.Float, "batch", "frames", size);
+            else g.Output(name, y, DataType.Float, "batch", size);
+            outputs.Add(name);
+            heads.Add(new SidecarHead
+            {
+                Kind = h.Kind.ToString(), Output = name, Layer = layer, Size = size, Labels = h.Labels,
+                BlankIndex = h.Kind == OnnxHeadKind.Ctc ? h.BlankIndex : null,
+                WordDelimiter = h.Kind == OnnxHeadKind.Ctc ? h.WordDelimiter : null,
+            });
+        }
+
+        var fbank = config.FrontEnd == FrontEndKind.Fbank ? options.ResolveFbank(config) : null;
+        var sidecar = new OnnxSidecar
+        {
+            SampleRate = fbank is null ? options.SampleRate : (int)fbank.Frame.SampleRate,
+            Input = input,
+            FeatureDim = input == "features" ? config.FbankMelBins : 0,
+            MinSamples = MinSamples(encoder),
+            HiddenSize = config.HiddenSize,
+            HiddenStates = hidden,
+            FrameRateHz = FrameRate(config, fbank, options.SampleRate),
+            Quantization = options.Quantization.ToString(),
+            Heads = heads,
+            Encoder = JsonNode.Parse(config.ToJson()),
+        };
+        return Write(g, path, sidecar, outputs, c.QuantizedLinears);
+    }
+
+    /// <summary>Exports only the Kaldi fbank of <paramref name="options"/> as a graph <c>waveforms [B, T]</c>,
+    /// <c>lengths [B]</c> → <c>features [B, frames, bins]</c> (padded frames zero, as <see cref="Fbank.Compute(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)"/>)
+    /// and <c>frame_lengths [B]</c>: the front-end the encoder export embeds, on its own.</summary>
+    /// <exception cref="HArnessValidationException">The setting cannot be exported (reflected edges, dither, energy column, …).</exception>
+    public static OnnxExportResult ExportFbank(FbankOptions options, string path)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        options.Validate();
+        var errors = new ValidationErrors();
+        KaldiFbankExporter.Validate(options, errors, "Fbank");
+        errors.ThrowIfAny(nameof(FbankOptions));
+        HArnessRuntime.EnsureInitialized();
+        var g = new OnnxGraphBuilder();
+        g.Input("waveforms", DataType.Float, "batch", "time");
+        g.Input("lengths", DataType.Int64, "batch");
+        var (f, l) = KaldiFbankExporter.Write(g, "waveforms", "lengths", options);
+        f = LengthOps.ZeroPadded(g, f, LengthOps.ValidMask(g, f, l));
+        g.Output("features", f, DataType.Float, "batch", "frames", options.NumMelBins);
+        g.Output("frame_lengths", l, DataType.Int64, "batch");
+        var sidecar = new OnnxSidecar
+        {
+            SampleRate = (int)options.Frame.SampleRate, Input = "waveforms", MinSamples = options.Frame.WindowSize, HiddenSize = 0,
+            HiddenStates = [], FrameRateHz = options.Frame.SampleRate / options.Frame.WindowShift, Quantization = nameof(OnnxQuantization.None), Heads = [],
+        };
+        return Write(g, path, sidecar, ["features", "frame_lengths"], 0);
+    }
+
+    // The one place that knows the front-ends: returns front-end features [B, T', D], their valid frames, and the input kind.
+    private static (string Features, string Lengths, string Input) WriteFrontEnd(ExportContext c, SpeechEncoderConfig config, OnnxExportOptions options)
+    {
+        var g = c.G;
+        switch (config.FrontEnd)
+        {
+            case FrontEndKind.Cnn:
+            {
+                DeclareWaveInputs(g);
+                var (f, l) = ConvFrontEndExporter.Write(c, "waveforms", "lengths", config.ConvLayers, config.ConvNorm);
+                return (f, l, "waveforms");
+            }
+            case FrontEndKind.Fbank when options.IncludeFbank:
+            {
+                DeclareWaveInputs(g);
+                var (fb, fl) = KaldiFbankExporter.Write(g, "waveforms", "lengths", options.ResolveFbank(config));
+                var (f, l) = FbankStackExporter.Write(c, fb, fl, config.FbankMelBins, config.FbankStack);
+                return (f, l, "waveforms");
+            }
+            case FrontEndKind.Fbank:
+            {
+                g.Input("features", DataType.Float, "batch", "frames", config.FbankMelBins);
+                g.Input("feature_lengths", DataType.Int64, "batch");
+                var (f, l) = FbankStackExporter.Write(c, "features", "feature_lengths", config.FbankMelBins, config.FbankStack);
+                return (f, l, "features");
+            }
+            default:
+                throw new HArnessConfigException($"FrontEnd {config.FrontEnd} has no ONNX exporter.", nameof(SpeechEncoderConfig.FrontEnd));
+        }
+    }
+
+    private static void DeclareWaveInputs(OnnxGraphBuilder g)
+    {
+        g.Input("waveforms", DataType.Float, "batch", "time");
+        g.Input("lengths", DataType.Int64, "batch");
+    }
+
+    private static string EncoderLayerNorm(ExportContext c, string x, SpeechEncoderConfig config)
+    {
+        var g = c.G;
+        return g.LayerNorm(x,
+            g.Initializer("encoder.layer_norm.weight", c.W.Get("encoder.layer_norm.weight", 1).Data, config.HiddenSize),
+            g.Initializer("encoder.layer_norm.bias", c.W.Get("encoder.layer_norm.bias", 1).Data, config.HiddenSize), config.LayerNormEps);
+    }
+
+    // Smallest input with one output frame.
+    private static long MinSamples(SpeechEncoder encoder)
+    {
+        long lo = 1, hi = 1;
+        while (encoder.OutputFrames(hi) < 1) hi *= 2;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (encoder.OutputFrames(mid) >= 1) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    private static double FrameRate(SpeechEncoderConfig config, FbankOptions? fbank, int sampleRate) =>
+        fbank is not null
+            ? fbank.Frame.SampleRate / fbank.Frame.WindowShift / config.FbankStack
+            : sampleRate / (double)config.ConvLayers.Aggregate(1L, (p, s) => p * s.Stride);
+
+    private static OnnxExportResult Write(OnnxGraphBuilder g, string path, OnnxSidecar sidecar, IReadOnlyList<string> outputs, int quantized)
+    {
+        var model = g.Build(typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0", new Dictionary<string, string>
+        {
+            ["harness.sidecar"] = JsonSerializer.Serialize(sidecar with { Encoder = null }, OnnxSidecar.Json),
+        });
+        var size = model.CalculateSize();
+        if (size > int.MaxValue - 1024)
+            throw new HArnessCheckpointException($"The model is {size} bytes; a single .onnx file is limited to 2 GiB (protobuf).", path);
+        AtomicFile.Write(path, s => model.WriteTo(s));
+        var sidecarPath = OnnxSidecar.SidecarPathFor(path);
+        AtomicFile.WriteAllText(sidecarPath, JsonSerializer.Serialize(sidecar, OnnxSidecar.Json));
+        return new OnnxExportResult(path, sidecarPath, new FileInfo(path).Length, outputs, quantized);
+    }
+}
