@@ -35,6 +35,12 @@ try
         Console.WriteLine($"label: {c.Label} ({scores})");
     }
     if (output.Embeddings is { } embeddings) Console.WriteLine($"speaker embedding: {embeddings[0].Length} values");
+    // Peak resident memory of this process (Linux), for the deployment footprint.
+    if (File.Exists("/proc/self/status"))
+    {
+        var hwm = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        if (hwm is not null) Console.WriteLine($"peak RSS: {hwm["VmHWM:".Length..].Trim()}");
+    }
     return 0;
 }
 catch (HArnessInferenceException e)
