@@ -1,10 +1,11 @@
 using HArnESS.Distillation.Targets;
+using HArnESS.Modules;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HArnESS.Tests.Targets;
+namespace HArnESS.Tests.Modules;
 
 public sealed class LowRankProjectionTests
 {

@@ -2,14 +2,15 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace HArnESS.Distillation.Targets;
+namespace HArnESS.Modules;
 
 /// <summary>
 /// A trainable rank-r map <c>D → r → D'</c> as two factors, <c>y = up(down(x))</c> with <c>down: D→r</c> and
 /// <c>up: r→D'</c> (parameters <c>down.weight [r, D]</c>, optional <c>down.bias</c>, <c>up.weight [D', r]</c>,
-/// <c>up.bias [D']</c>). Used to (a) compact teacher targets before k-means (<see cref="FromPca"/>), (b) project
+/// <c>up.bias [D']</c>). Used to (a) compact teacher targets before k-means (from a PCA), (b) project
 /// teacher layers to a thin student's width (<see cref="Encode"/> with r = the student width), and (c) factorise a
-/// large weight into two thin ones (<see cref="FromWeight"/>, <see cref="Factorize"/>).
+/// large weight into two thin ones (<see cref="FromWeight"/>, <see cref="Factorize"/>). Initialising from a PCA
+/// (<c>LowRankProjection.FromPca</c>, <c>FromFeatures</c>) lives beside the PCA in <c>HArnESS.Distillation.Targets</c>.
 /// </summary>
 public sealed class LowRankProjection : nn.Module<Tensor, Tensor>
 {
@@ -74,39 +75,6 @@ public sealed class LowRankProjection : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Initialises from a PCA: <c>down</c> = components with bias <c>−components·mean</c> (so <see cref="Encode"/> is
-    /// <see cref="Pca.Transform"/> without whitening), <c>up</c> = components<sup>T</sup> with bias = mean, so the
-    /// module starts as the rank-r PCA reconstruction <c>D → r → D</c>.
-    /// </summary>
-    public static LowRankProjection FromPca(Pca pca)
-    {
-        ArgumentNullException.ThrowIfNull(pca);
-        var m = new LowRankProjection(pca.InputDim, pca.ComponentCount, pca.InputDim, downBias: true, upBias: true);
-        using (torch.no_grad())
-        using (var scope = NewDisposeScope())
-        {
-            var comps = pca.Components.cpu();
-            var mean = pca.Mean.cpu();
-            m.down.weight!.copy_(comps);
-            m.down.bias!.copy_(-comps.mv(mean));
-            m.up.weight!.copy_(comps.t());
-            m.up.bias!.copy_(mean);
-        }
-        return m;
-    }
-
-    /// <summary>Fits a PCA on teacher features and initialises from it (<see cref="FromPca"/>).</summary>
-    /// <param name="features">Teacher frames.</param>
-    /// <param name="rank">Rank by number, or null to use <paramref name="varianceThreshold"/>.</param>
-    /// <param name="varianceThreshold">Rank = fewest components explaining this fraction of the variance.</param>
-    /// <param name="cancellationToken">Stops the PCA pass.</param>
-    public static LowRankProjection FromFeatures(IFeatureSource features, int? rank = null, double? varianceThreshold = null, CancellationToken cancellationToken = default)
-    {
-        using var pca = Pca.Fit(features, new PcaOptions { Components = rank, VarianceThreshold = varianceThreshold }, torch.CPU, cancellationToken);
-        return FromPca(pca);
-    }
-
-    /// <summary>
     /// Truncated SVD of a weight: <c>W ≈ U Σ Vᵀ = (U√Σ)(√Σ Vᵀ)</c>, <c>down.weight = √Σ Vᵀ [r, in]</c>,
     /// <c>up.weight = U√Σ [out, r]</c>, <c>up.bias = bias</c>. The squared Frobenius error equals
     /// <see cref="DiscardedEnergy"/> (Eckart–Young).
@@ -160,7 +128,7 @@ public sealed class LowRankProjection : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Rank from a number or an energy/variance fraction over decreasing <paramref name="energy"/> values.</summary>
-    internal static int ChooseRank(Tensor energy, int? rank, double? threshold, string optionName)
+    private static int ChooseRank(Tensor energy, int? rank, double? threshold, string optionName)
     {
         var max = (int)energy.shape[0];
         if ((rank is null) == (threshold is null))
