@@ -1,6 +1,6 @@
 using HArnESS.Encoders;
 using HArnESS.Export.Modules;
-using HArnESS.Features;
+using HArnESS.Modules;
 
 namespace HArnESS.Export;
 
@@ -12,17 +12,12 @@ public sealed record OnnxExportOptions
     /// layer i, as <see cref="EncoderOutput.HiddenStates"/>); null = all. Layers past the largest index are not exported.</summary>
     public IReadOnlyList<int>? OutputLayers { get; init; }
 
-    /// <summary>For fbank models: compute Kaldi fbank inside the graph, so the model takes raw samples (true, default);
-    /// false exports from fbank features (<c>features [B, frames, bins]</c>, <c>feature_lengths [B]</c>).</summary>
+    /// <summary>For fbank-based front-ends (fbank, conv subsampler): compute the Kaldi fbank (with the config's
+    /// options, input scale and CMVN) inside the graph, so the model takes raw samples (true, default); false exports
+    /// from raw fbank features (<c>features [B, frames, bins]</c>, <c>feature_lengths [B]</c>; the CMVN stays in the
+    /// graph, as <see cref="SpeechEncoder.ForwardFeatures"/> applies it). The in-graph fbank needs snip edges, no
+    /// dither, power spectrum, log, no energy column and no mean subtraction.</summary>
     public bool IncludeFbank { get; init; } = true;
-
-    /// <summary>The fbank setting written into the graph; null = the encoder's default featurizer setting
-    /// (<see cref="FbankOptions.Default80"/> with the config's mel bins). Must be snip-edges, no dither, power, log,
-    /// no energy column, no mean subtraction.</summary>
-    public FbankOptions? Fbank { get; init; }
-
-    /// <summary>Sample rate recorded in the sidecar for CNN models (the fbank setting's rate for fbank models). Default 16000.</summary>
-    public int SampleRate { get; init; } = 16000;
 
     /// <summary>float32 or dynamic int8 Linear layers.</summary>
     public OnnxQuantization Quantization { get; init; } = OnnxQuantization.None;
@@ -41,14 +36,11 @@ public sealed record OnnxExportOptions
             foreach (var l in OutputLayers)
                 errors.Require(l >= 0 && l <= config.NumLayers, nameof(OutputLayers), $"OutputLayers holds {l}; indices must be in [0, {config.NumLayers}].");
         }
-        errors.Require(SampleRate > 0, nameof(SampleRate), $"SampleRate must be positive, got {SampleRate}.");
         errors.Require(Enum.IsDefined(Quantization), nameof(Quantization), $"Quantization {(int)Quantization} is unknown.");
-        if (config.FrontEnd == FrontEndKind.Fbank)
-        {
-            var f = ResolveFbank(config);
-            KaldiFbankExporter.Validate(f, errors, nameof(Fbank));
-            errors.Require(f.NumMelBins == config.FbankMelBins, "Fbank.NumMelBins", $"Fbank.NumMelBins is {f.NumMelBins}; the encoder expects {config.FbankMelBins}.");
-        }
+        if (OnnxExporter.FbankInputOf(config.FrontEnd) is { } input && IncludeFbank)
+            FbankInputExporter.Validate(input, errors, "FrontEnd.Input");
+        else if (OnnxExporter.FbankInputOf(config.FrontEnd) is null && config.FrontEnd is not CnnFrontEndConfig)
+            errors.Add("FrontEnd", $"FrontEnd '{config.FrontEnd?.Kind}' has no ONNX exporter (cnn, fbank and conv1d-subsampler have).");
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < (Heads?.Count ?? 0); i++)
         {
@@ -71,6 +63,4 @@ public sealed record OnnxExportOptions
         }
         errors.ThrowIfAny(nameof(OnnxExportOptions));
     }
-
-    internal FbankOptions ResolveFbank(SpeechEncoderConfig config) => Fbank ?? FbankOptions.Default80 with { NumMelBins = config.FbankMelBins };
 }

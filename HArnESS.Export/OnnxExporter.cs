@@ -16,7 +16,9 @@ namespace HArnESS.Export;
 /// <c>waveforms [batch, time]</c> float32 and <c>lengths [batch]</c> int64 (valid samples per row), or, for a fbank
 /// model exported without its fbank, <c>features [batch, frames, bins]</c> and <c>feature_lengths [batch]</c>. Outputs:
 /// <c>hidden_state_{i}</c> <c>[batch, frames, hidden]</c> for the chosen layers, <c>frame_lengths [batch]</c> int64, and
-/// one output per head. The padding mask is computed in the graph from the lengths (the conv stack's or Kaldi's frame
+/// one output per head. Every front-end is exported (<see cref="CnnFrontEndConfig"/>, <see cref="FbankFrontEndConfig"/>,
+/// <see cref="Conv1dSubsamplerConfig"/>, with the config's waveform normalisation, fbank options, input scale and CMVN).
+/// The padding mask is computed in the graph from the lengths (the conv stack's or Kaldi's frame
 /// count), so padded batches give each utterance the result the TorchSharp forward gives with the same lengths.
 /// Weights are read from the encoder's <c>state_dict</c> (HF key names); the positional conv's weight norm is folded.
 /// The encoder is not changed (no train/eval switch, no forward pass).</summary>
@@ -87,16 +89,15 @@ public static class OnnxExporter
             });
         }
 
-        var fbank = config.FrontEnd == FrontEndKind.Fbank ? options.ResolveFbank(config) : null;
         var sidecar = new OnnxSidecar
         {
-            SampleRate = fbank is null ? options.SampleRate : (int)fbank.Frame.SampleRate,
+            SampleRate = config.SampleRate,
             Input = input,
-            FeatureDim = input == "features" ? config.FbankMelBins : 0,
+            FeatureDim = input == "features" ? FbankInputOf(config.FrontEnd)!.FeatureDim : 0,
             MinSamples = MinSamples(encoder),
             HiddenSize = config.HiddenSize,
             HiddenStates = hidden,
-            FrameRateHz = FrameRate(config, fbank, options.SampleRate),
+            FrameRateHz = FrameRate(config),
             Quantization = options.Quantization.ToString(),
             Heads = heads,
             Encoder = JsonNode.Parse(config.ToJson()),
@@ -136,38 +137,46 @@ public static class OnnxExporter
     private static (string Features, string Lengths, string Input) WriteFrontEnd(ExportContext c, SpeechEncoderConfig config, OnnxExportOptions options)
     {
         var g = c.G;
-        switch (config.FrontEnd)
+        var frontEnd = config.FrontEnd;
+        var fromFeatures = !frontEnd.TakesWaveforms && !options.IncludeFbank;
+        string signal, lengths;
+        if (fromFeatures)
         {
-            case FrontEndKind.Cnn:
-            {
-                DeclareWaveInputs(g);
-                var (f, l) = ConvFrontEndExporter.Write(c, "waveforms", "lengths", config.ConvLayers, config.ConvNorm);
-                return (f, l, "waveforms");
-            }
-            case FrontEndKind.Fbank when options.IncludeFbank:
-            {
-                DeclareWaveInputs(g);
-                var (fb, fl) = KaldiFbankExporter.Write(g, "waveforms", "lengths", options.ResolveFbank(config));
-                var (f, l) = FbankStackExporter.Write(c, fb, fl, config.FbankMelBins, config.FbankStack);
-                return (f, l, "waveforms");
-            }
-            case FrontEndKind.Fbank:
-            {
-                g.Input("features", DataType.Float, "batch", "frames", config.FbankMelBins);
-                g.Input("feature_lengths", DataType.Int64, "batch");
-                var (f, l) = FbankStackExporter.Write(c, "features", "feature_lengths", config.FbankMelBins, config.FbankStack);
-                return (f, l, "features");
-            }
-            default:
-                throw new HArnessConfigException($"FrontEnd {config.FrontEnd} has no ONNX exporter.", nameof(SpeechEncoderConfig.FrontEnd));
+            (signal, lengths) = ("features", "feature_lengths");
+            g.Input(signal, DataType.Float, "batch", "frames", FbankInputOf(frontEnd)!.FeatureDim);
+            g.Input(lengths, DataType.Int64, "batch");
         }
+        else
+        {
+            (signal, lengths) = ("waveforms", "lengths");
+            g.Input(signal, DataType.Float, "batch", "time");
+            g.Input(lengths, DataType.Int64, "batch");
+            if (config.NormalizeWaveform) signal = LengthOps.NormalizeWaveforms(g, signal, lengths);
+        }
+        var input = fromFeatures ? "features" : "waveforms";
+        if (frontEnd is CnnFrontEndConfig cnn)
+        {
+            var (f, l) = ConvFrontEndExporter.Write(c, signal, lengths, cnn, cnn.ModuleName);
+            return (f, l, input);
+        }
+        var fbank = FbankInputOf(frontEnd) ?? throw new HArnessConfigException($"FrontEnd '{frontEnd.Kind}' has no ONNX exporter.", nameof(SpeechEncoderConfig.FrontEnd));
+        var (fb, fl) = FbankInputExporter.Write(g, signal, lengths, fbank, fromFeatures);
+        var (features, frameLengths) = frontEnd switch
+        {
+            FbankFrontEndConfig stack => FbankStackExporter.Write(c, fb, fl, fbank.FeatureDim, stack.Stack, stack.ModuleName),
+            Conv1dSubsamplerConfig sub => SubsamplerExporter.Write(c, fb, fl, sub, sub.ModuleName),
+            _ => throw new HArnessConfigException($"FrontEnd '{frontEnd.Kind}' has no ONNX exporter.", nameof(SpeechEncoderConfig.FrontEnd)),
+        };
+        return (features, frameLengths, input);
     }
 
-    private static void DeclareWaveInputs(OnnxGraphBuilder g)
+    /// <summary>The fbank preprocessing of a front-end that reads fbanks, or null for waveform front-ends.</summary>
+    internal static FbankInput? FbankInputOf(FrontEndConfig? frontEnd) => frontEnd switch
     {
-        g.Input("waveforms", DataType.Float, "batch", "time");
-        g.Input("lengths", DataType.Int64, "batch");
-    }
+        FbankFrontEndConfig f => f.Input,
+        Conv1dSubsamplerConfig s => s.Input,
+        _ => null,
+    };
 
     private static string EncoderLayerNorm(ExportContext c, string x, SpeechEncoderConfig config)
     {
@@ -191,10 +200,12 @@ public static class OnnxExporter
         return lo;
     }
 
-    private static double FrameRate(SpeechEncoderConfig config, FbankOptions? fbank, int sampleRate) =>
-        fbank is not null
-            ? fbank.Frame.SampleRate / fbank.Frame.WindowShift / config.FbankStack
-            : sampleRate / (double)config.ConvLayers.Aggregate(1L, (p, s) => p * s.Stride);
+    // Output frames per second, from the front-end's own frame formula over a long input.
+    private static double FrameRate(SpeechEncoderConfig config)
+    {
+        long second = config.SampleRate;
+        return (config.FrontEnd.OutputFrames(101 * second) - config.FrontEnd.OutputFrames(second)) / 100.0;
+    }
 
     private static OnnxExportResult Write(OnnxGraphBuilder g, string path, OnnxSidecar sidecar, IReadOnlyList<string> outputs, int quantized)
     {

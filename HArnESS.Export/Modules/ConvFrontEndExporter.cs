@@ -10,14 +10,15 @@ namespace HArnESS.Export.Modules;
 internal static class ConvFrontEndExporter
 {
     public static (string Features, string Lengths) Write(ExportContext c, string waveforms, string lengths,
-        IReadOnlyList<ConvLayerSpec> layers, ConvNormMode norm, string prefix = "feature_extractor.conv_layers")
+        CnnFrontEndConfig config, string prefix)
     {
         var g = c.G;
+        var layers = config.Layers;
         var x = g.Unsqueeze(waveforms, 1);                                             // [B, 1, T]
         var l = lengths;
         for (var i = 0; i < layers.Count; i++)
         {
-            var p = $"{prefix}.{i}";
+            var p = $"{prefix}.conv_layers.{i}";
             var spec = layers[i];
             var (w, shape) = c.W.Get(p + ".conv.weight", 3);
             var inputs = new List<string> { x, g.Initializer(p + ".conv.weight", w, shape) };
@@ -27,7 +28,7 @@ internal static class ConvFrontEndExporter
             {
                 var scale = g.Initializer(p + ".layer_norm.weight", c.W.Get(p + ".layer_norm.weight", 1).Data, shape[0]);
                 var bias = g.Initializer(p + ".layer_norm.bias", c.W.Get(p + ".layer_norm.bias", 1).Data, shape[0]);
-                x = norm == ConvNormMode.LayerNorm
+                x = config.Norm == ConvNormMode.LayerNorm
                     ? g.Transpose(g.LayerNorm(g.Transpose(x, 0, 2, 1), scale, bias, 1e-5), 0, 2, 1)
                     : g.Node("InstanceNormalization", [x, scale, bias], [Attr("epsilon", 1e-5f)], "gn");
             }

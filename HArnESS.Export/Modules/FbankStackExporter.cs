@@ -6,7 +6,7 @@ namespace HArnESS.Export.Modules;
 /// dropped) and project (<c>fbank_frontend.projection.*</c>); lengths become <c>floor(len / stack)</c>.</summary>
 internal static class FbankStackExporter
 {
-    public static (string Features, string Lengths) Write(ExportContext c, string fbank, string lengths, int melBins, int stack, string prefix = "fbank_frontend")
+    public static (string Features, string Lengths) Write(ExportContext c, string fbank, string lengths, int melBins, int stack, string prefix)
     {
         var g = c.G;
         var x = fbank;

@@ -25,11 +25,11 @@ internal static class KaldiFbankExporter
         errors.Require(!o.SubtractMean, $"{prefix}.SubtractMean", $"{prefix}.SubtractMean must be false for the in-graph fbank.");
     }
 
-    public static (string Features, string Lengths) Write(OnnxGraphBuilder g, string waveforms, string lengths, FbankOptions o)
+    public static (string Features, string Lengths) Write(OnnxGraphBuilder g, string waveforms, string lengths, FbankOptions o, double inputScale = 1.0)
     {
         var f = o.Frame;
         int n = f.WindowSize, padded = f.PaddedWindowSize, bins = padded / 2 + 1, shift = f.WindowShift;
-        var kernel = SpectrumKernel(o, n, padded, bins);
+        var kernel = SpectrumKernel(o, n, padded, bins, inputScale);
         var conv = g.Node("Conv", [g.Unsqueeze(waveforms, 1), g.Initializer("fbank.spectrum_kernel", kernel, 2L * bins, 1, n)],
             [Attr("kernel_shape", new long[] { n }), Attr("strides", new long[] { shift })], "spectrum");   // [B, 2K, M]
         var ri = g.Transpose(conv, 0, 2, 1);                                                                   // [B, M, 2K]
@@ -44,7 +44,7 @@ internal static class KaldiFbankExporter
     }
 
     // Row r of the folded operator, for the frame x[0..n): DFT row (cos for r < K, sin after) · window · pre-emphasis · DC removal.
-    private static float[] SpectrumKernel(FbankOptions o, int n, int padded, int bins)
+    private static float[] SpectrumKernel(FbankOptions o, int n, int padded, int bins, double inputScale)
     {
         var f = o.Frame;
         double[] window;
@@ -69,7 +69,7 @@ internal static class KaldiFbankExporter
                 var mean = b.Average();
                 for (var m = 0; m < n; m++) b[m] -= mean;
             }
-            for (var m = 0; m < n; m++) kernel[r * n + m] = (float)b[m];
+            for (var m = 0; m < n; m++) kernel[r * n + m] = (float)(b[m] * inputScale);
         }
         return kernel;
     }

@@ -20,10 +20,10 @@ internal static class LengthOps
     /// <summary><c>floor(n / d)</c> of non-negative lengths.</summary>
     public static string FloorDiv(OnnxGraphBuilder g, string lengths, long d) => g.Div(lengths, g.IntScalar(d));
 
-    /// <summary><c>[B, T]</c> bool, true on valid frames, with <c>T</c> = dim 1 of <paramref name="like"/>.</summary>
-    public static string ValidMask(OnnxGraphBuilder g, string like, string lengths)
+    /// <summary><c>[B, T]</c> bool, true on valid frames, with <c>T</c> = dim <paramref name="axis"/> of <paramref name="like"/>.</summary>
+    public static string ValidMask(OnnxGraphBuilder g, string like, string lengths, long axis = 1)
     {
-        var t = g.Node("Squeeze", [g.Dim(like, 1), g.Ints(0)]);
+        var t = g.Node("Squeeze", [g.Dim(like, axis), g.Ints(0)]);
         var range = g.Node("Range", [g.IntScalar(0), t, g.IntScalar(1)]);
         return g.Node("Less", [g.Unsqueeze(range, 0), g.Unsqueeze(lengths, 1)], hint: "valid");
     }
@@ -36,6 +36,17 @@ internal static class LengthOps
     public static string AttentionMask(OnnxGraphBuilder g, string valid, float maskValue) =>
         g.Where(g.Unsqueeze(valid, 1, 2), g.Scalar(0f), g.Scalar(maskValue));
 
-    /// <summary>int64 cast of a shape fragment, for readability at call sites.</summary>
-    public static AttributeProto To(TensorProto.Types.DataType t) => Attr("to", (long)t);
+    /// <summary>fairseq's / <c>SpeechEncoder.NormalizeWaveforms</c>: each row to zero mean and unit variance over
+    /// its valid samples (population variance, epsilon 1e-5); padded samples become 0.</summary>
+    public static string NormalizeWaveforms(OnnxGraphBuilder g, string waveforms, string lengths)
+    {
+        var valid = ValidMask(g, waveforms, lengths);
+        var zero = g.Scalar(0f);
+        var x = g.Where(valid, waveforms, zero);
+        var n = g.Node("Max", [g.Cast(g.Unsqueeze(lengths, 1), TensorProto.Types.DataType.Float), g.Scalar(1f)]);
+        var mean = g.Div(g.Node("ReduceSum", [x, g.Ints(1)], [Attr("keepdims", 1L)]), n);
+        var centred = g.Where(valid, g.Sub(x, mean), zero);
+        var variance = g.Div(g.Node("ReduceSum", [g.Mul(centred, centred), g.Ints(1)], [Attr("keepdims", 1L)]), n);
+        return g.Div(centred, g.Node("Sqrt", [g.Add(variance, g.Scalar(1e-5f))]));
+    }
 }

@@ -1,5 +1,7 @@
 using HArnESS.Encoders;
 using HArnESS.Export;
+using HArnESS.Features;
+using HArnESS.Modules;
 using NUnit.Framework;
 using static HArnESS.Tests.Export.OnnxTestSupport;
 using static TorchSharp.torch;
@@ -15,6 +17,7 @@ public sealed class OnnxExportParityTests
     [TestCase("tiny-post-ln")]
     [TestCase("tiny-pre-ln")]
     [TestCase("tiny-fbank")]
+    [TestCase("tiny-subsampler")]
     public void HiddenStatesAndFrameLengthsMatchTorchSharp(string preset)
     {
         using var dir = TestPaths.NewTempDirectory();
@@ -81,15 +84,70 @@ public sealed class OnnxExportParityTests
     public void InvalidOptionsAreReportedTogether()
     {
         using var dir = TestPaths.NewTempDirectory();
-        using var model = RandomEncoder(EncoderPresets.TinyFbank, seed: 1);
-        var bad = new OnnxExportOptions
+        var reflected = EncoderPresets.TinyFbank with
         {
-            OutputLayers = [5],
-            Fbank = HArnESS.Features.FbankOptions.Default80 with { Frame = new HArnESS.Features.FrameOptions { SnipEdges = false, Dither = 1.0 } },
-            Heads = [new OnnxHead { Kind = OnnxHeadKind.Classification }],
+            FrontEnd = new FbankFrontEndConfig
+            {
+                Stack = 2, ProjectionDim = 32,
+                Input = new FbankInput { Options = FbankOptions.Default80 with { Frame = new FrameOptions { SnipEdges = false, Dither = 1.0 } } },
+            },
         };
+        using var model = RandomEncoder(reflected, seed: 1);
+        var bad = new OnnxExportOptions { OutputLayers = [5], Heads = [new OnnxHead { Kind = OnnxHeadKind.Classification }] };
         var e = Assert.Throws<HArnessValidationException>(() => OnnxExporter.Export(model, dir.File("x.onnx"), bad))!;
-        Assert.That(e.Errors.Select(x => x.Option), Is.SupersetOf(new[] { "OutputLayers", "Fbank.Frame.SnipEdges", "Fbank.Frame.Dither", "Heads[0].Weight" }));
+        Assert.That(e.Errors.Select(x => x.Option), Is.SupersetOf(new[]
+        {
+            "OutputLayers", "FrontEnd.Input.Options.Frame.SnipEdges", "FrontEnd.Input.Options.Frame.Dither", "Heads[0].Weight",
+        }));
         Assert.That(File.Exists(dir.File("x.onnx")), Is.False);
+        // From features the fbank setting does not matter: the graph starts after it.
+        Assert.That(OnnxExporter.Export(model, dir.File("f.onnx"), new OnnxExportOptions { IncludeFbank = false }).Outputs, Has.Count.EqualTo(4));
+    }
+
+    [Test]
+    public void SubsamplerWithCmvnAndInputScaleMatchesTorchSharp()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        var rng = new Random(3);
+        var cmvn = new GlobalCmvn
+        {
+            Mean = Enumerable.Range(0, 80).Select(_ => 12 + 4 * rng.NextDouble()).ToArray(),
+            Scale = Enumerable.Range(0, 80).Select(_ => 0.2 + 0.3 * rng.NextDouble()).ToArray(),
+            FrameCount = 1000,
+        };
+        // fairseq's speech_to_text setting: waveforms scaled to the 16-bit range, global CMVN.
+        var config = EncoderPresets.TinySubsampler with
+        {
+            FrontEnd = new Conv1dSubsamplerConfig { OutputChannels = 32, KernelSizes = [5, 3], Channels = 64, Input = new FbankInput { InputScale = 32768, Cmvn = cmvn } },
+        };
+        using var model = RandomEncoder(config, seed: 17);
+        var result = OnnxExporter.Export(model, dir.File("s.onnx"));
+        AssertParity(model, result.ModelPath, "subsampler");
+    }
+
+    [Test]
+    public void WaveformNormalisationIsInTheGraph()
+    {
+        using var dir = TestPaths.NewTempDirectory();
+        using var model = RandomEncoder(EncoderPresets.TinyPreLn with { NormalizeWaveform = true }, seed: 19);
+        AssertParity(model, OnnxExporter.Export(model, dir.File("n.onnx")).ModelPath, "normalised pre-LN");
+    }
+
+    private static void AssertParity(SpeechEncoder model, string path, string what)
+    {
+        const int time = 4800;
+        var lengths = new long[] { time, 3100 };
+        var wave = Pad(TestAudio(2, time, seed: 8), lengths);
+        var onnx = Run(path, ("waveforms", wave.Cast<float>().ToArray(), new[] { 2, time }), ("lengths", lengths, new[] { 2 }));
+        using var scope = NewDisposeScope();
+        using var grad = no_grad();
+        var o = model.Forward(ToTensor(wave), tensor(lengths));
+        Assert.That(onnx["frame_lengths"].Data, Is.EqualTo(ToDoubles(o.FrameLengths)), what);
+        for (var i = 0; i < o.HiddenStates.Count; i++)
+        {
+            var err = MaxAbs(onnx[$"hidden_state_{i}"].Data, ToDoubles(o.HiddenStates[i]));
+            TestContext.Out.WriteLine($"{what} hidden_state_{i}: max abs {err:E2}");
+            Assert.That(err, Is.LessThanOrEqualTo(Tolerance), $"{what} hidden_state_{i}");
+        }
     }
 }
