@@ -1,6 +1,8 @@
 using HArnESS.Encoders;
 using HArnESS.Export.Modules;
 using HArnESS.Modules;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HArnESS.Export;
 
@@ -24,6 +26,9 @@ public sealed record OnnxExportOptions
 
     /// <summary>Task heads written on top (CTC, classification, speaker embedding). Default none.</summary>
     public IReadOnlyList<OnnxHead> Heads { get; init; } = [];
+
+    /// <summary>Where the exporter logs what it wrote (file, bytes, outputs, int8 layers). Default none.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary>Checks every value against <paramref name="config"/>; throws <see cref="HArnessValidationException"/> listing all problems.</summary>
     public void Validate(SpeechEncoderConfig config)

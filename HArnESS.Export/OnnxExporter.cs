@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 using HArnESS.Encoders;
 using HArnESS.Export.Graph;
 using HArnESS.Export.Modules;
@@ -102,7 +103,11 @@ public static class OnnxExporter
             Heads = heads,
             Encoder = JsonNode.Parse(config.ToJson()),
         };
-        return Write(g, path, sidecar, outputs, c.QuantizedLinears);
+        var result = Write(g, path, sidecar, outputs, c.QuantizedLinears);
+        options.LoggerFactory.CreateLogger(typeof(OnnxExporter)).LogInformation(
+            "Exported {Model} ({FrontEnd} front-end, {Layers} layers) to {Path}: {Bytes} bytes, outputs {Outputs}, {Quantized} int8 Linear layers",
+            config.ModelType, config.FrontEnd.Kind, config.NumLayers, path, result.ModelBytes, string.Join(", ", outputs), c.QuantizedLinears);
+        return result;
     }
 
     /// <summary>Exports only the Kaldi fbank of <paramref name="options"/> as a graph <c>waveforms [B, T]</c>,

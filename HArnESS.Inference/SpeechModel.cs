@@ -121,9 +121,15 @@ public sealed class SpeechModel : IDisposable
             waveforms[b].CopyTo(data, (long)b * time);
             lengths[b] = waveforms[b].Length;
         }
+        return Execute(data, [batch, time], lengths, cancellationToken);
+    }
+
+    private SpeechModelOutput Execute(float[] data, long[] shape, long[] lengths, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
         var (signal, lengthName) = InputNames(Info);
-        using var x = OrtValue.CreateTensorValueFromMemory(data, [batch, time]);
-        using var l = OrtValue.CreateTensorValueFromMemory(lengths, [batch]);
+        using var x = OrtValue.CreateTensorValueFromMemory(data, shape);
+        using var l = OrtValue.CreateTensorValueFromMemory(lengths, [shape[0]]);
         using var run = new RunOptions();
         using var results = _session.Run(run, [signal, lengthName], [x, l], _fetch);
         cancellationToken.ThrowIfCancellationRequested();
@@ -136,11 +142,32 @@ public sealed class SpeechModel : IDisposable
         if (_options.ReturnHiddenStates)
             foreach (var h in Info.HiddenStates)
             {
-                var (values, shape) = Read(byName[h.Output]);
-                hidden[h.Layer] = new FrameTensor(values, shape[0], shape[1], shape[2]);
+                var (values, dims) = Read(byName[h.Output]);
+                hidden[h.Layer] = new FrameTensor(values, dims[0], dims[1], dims[2]);
             }
         var heads = Info.Heads.Select(h => Decode(h, byName[h.Output], frameLengths)).ToList();
         return new SpeechModelOutput(hidden, frameLengths, heads);
+    }
+
+    /// <summary>Runs a model exported without its fbank (<see cref="SpeechModelInfo.Input"/> = "features") on raw
+    /// fbank features, one <c>[frames, FeatureDim]</c> array per utterance (zero-padded to the longest).</summary>
+    /// <exception cref="ArgumentException">The batch is empty or an utterance has the wrong width.</exception>
+    /// <exception cref="HArnessInferenceException">The model takes samples, not features.</exception>
+    public SpeechModelOutput RunFeatures(IReadOnlyList<float[,]> features, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (Info.Input != "features")
+            throw new HArnessInferenceException($"'{ModelPath}' takes '{Info.Input}'; call Run with samples.", ModelPath);
+        if (features.Count == 0) throw new ArgumentException("The batch is empty.", nameof(features));
+        for (var i = 0; i < features.Count; i++)
+            if (features[i] is null || features[i].GetLength(1) != Info.FeatureDim || features[i].GetLength(0) < 1)
+                throw new ArgumentException($"Utterance {i} must be [frames >= 1, {Info.FeatureDim}], got [{features[i]?.GetLength(0)}, {features[i]?.GetLength(1)}].", nameof(features));
+        var frames = features.Max(f => f.GetLength(0));
+        var dim = Info.FeatureDim;
+        var data = new float[(long)features.Count * frames * dim];
+        for (var b = 0; b < features.Count; b++)
+            Buffer.BlockCopy(features[b], 0, data, b * frames * dim * sizeof(float), features[b].Length * sizeof(float));
+        return Execute(data, [features.Count, frames, dim], features.Select(f => (long)f.GetLength(0)).ToArray(), cancellationToken);
     }
 
     /// <summary>Cosine similarity of two embeddings (e.g. <see cref="SpeechModelOutput.Embeddings"/>).</summary>

@@ -110,6 +110,27 @@ public sealed class SpeechModelTests
     }
 
     [Test]
+    public void FeatureInputModelsRunOnFbankFrames()
+    {
+        using var encoder = RandomEncoder(EncoderPresets.TinyFbank, seed: 12);
+        var path = OnnxExporter.Export(encoder, _dir.File("feats.onnx"), new OnnxExportOptions { IncludeFbank = false }).ModelPath;
+        using var model = SpeechModel.Load(path);
+        Assert.That((model.Info.Input, model.Info.FeatureDim), Is.EqualTo(("features", 80)));
+        var gen = new Generator(2);
+        using var feats = randn([1, 37, 80], generator: gen);
+        var array = new float[37, 80];
+        Buffer.BlockCopy(feats.data<float>().ToArray(), 0, array, 0, 37 * 80 * sizeof(float));
+        var o = model.RunFeatures([array, new float[20, 80]]);
+        using var scope = NewDisposeScope();
+        using var grad = no_grad();
+        var t = encoder.ForwardFeatures(feats);
+        Assert.That(o.FrameLengths, Is.EqualTo(new long[] { 18, 10 }));
+        Assert.That(MaxAbs(o.HiddenStates[2].Row(0, 18).ToArray().Select(v => (double)v).ToArray(), ToDoubles(t.HiddenStates[2])), Is.LessThanOrEqualTo(1e-4));
+        Assert.Throws<HArnessInferenceException>(() => model.Run(new float[4000], 16000));
+        Assert.Throws<ArgumentException>(() => model.RunFeatures([new float[5, 40]]));
+    }
+
+    [Test]
     public void OtherSampleRatesAreRefusedByName()
     {
         using var model = SpeechModel.Load(_model);
