@@ -46,6 +46,8 @@ public sealed record OnnxExportOptions
             FbankInputExporter.Validate(input, errors, "FrontEnd.Input");
         else if (OnnxExporter.FbankInputOf(config.FrontEnd) is null && config.FrontEnd is not CnnFrontEndConfig)
             errors.Add("FrontEnd", $"FrontEnd '{config.FrontEnd?.Kind}' has no ONNX exporter (cnn, fbank and conv1d-subsampler have).");
+        errors.Require(Heads is not null, nameof(Heads), "Heads must not be null; use an empty list for no heads.");
+        errors.Require(LoggerFactory is not null, nameof(LoggerFactory), "LoggerFactory must not be null; use NullLoggerFactory.Instance.");
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < (Heads?.Count ?? 0); i++)
         {
