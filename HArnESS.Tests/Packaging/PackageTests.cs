@@ -17,16 +17,10 @@ namespace HArnESS.Tests.Packaging;
 [NonParallelizable]
 public sealed class PackageTests
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
 
     private static readonly string[] Packages = ["HArnESS.Core", "HArnESS.Distillation", "HArnESS.Downstream"];
 
-    // A version of its own per run, so neither the real NuGet cache nor the test's cache can hand back an older pack.
-    private static readonly string Version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}{Environment.ProcessId % 1000:D3}";
+    private static readonly string Version = DotnetProcess.TestVersion;
 
     private static TempDirectory? _output;
 
@@ -36,9 +30,7 @@ public sealed class PackageTests
         _output = TestPaths.NewTempDirectory();
         foreach (var project in Packages)
         {
-            var (code, text) = Run(TestPaths.RepoRoot, null, "pack", Path.Combine(project, project + ".csproj"), "--no-build", "--no-restore",
-                "-c", Configuration, "-o", Feed, "-v", "q", $"-p:PackageVersion={Version}");
-            Assert.That(code, Is.EqualTo(0), $"dotnet pack {project} failed:\n{text}");
+            DotnetProcess.Pack(project, Feed);
         }
     }
 
@@ -251,25 +243,6 @@ public sealed class PackageTests
         return nuspec.Root.Element(ns + "metadata")!;
     }
 
-    private static (int Code, string Text) Run(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
-        {
-            if (v is null) psi.Environment.Remove(k);
-            else psi.Environment[k] = v;
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(300_000))
-        {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet {string.Join(' ', args)} did not finish");
-        }
-        return (p.ExitCode, stdout.Result + "\n" + stderr.Result);
-    }
+    private static (int Code, string Text) Run(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args) =>
+        DotnetProcess.Run(workingDirectory, args, environment);
 }
