@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HArnESS.Distillation.Targets;
+namespace HArnESS.Tests.Targets;
 
 /// <summary>
 /// A seeded Gaussian-mixture feature matrix that is bit-identical to <c>scripts/fixtures/synthetic_mixture.py</c>, so
@@ -9,7 +9,7 @@ namespace HArnESS.Distillation.Targets;
 /// steps feed the values (24-bit uniforms from splitmix64, Irwin–Hall normals, IEEE double multiply/add, one rounding
 /// to float32), which is why both languages agree to the bit.
 /// </summary>
-public static class SyntheticFeatures
+internal static class SyntheticFeatures
 {
     /// <summary>Generates <paramref name="rows"/> frames of <paramref name="dim"/> features drawn from
     /// <paramref name="components"/> anisotropic Gaussians with unequal weights.</summary>
