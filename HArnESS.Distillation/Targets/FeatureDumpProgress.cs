@@ -1,11 +1,14 @@
+using System.Globalization;
+
 namespace HArnESS.Distillation.Targets;
 
 /// <summary>Progress of a feature dump, reported once per batch written and once per shard found finished.</summary>
 /// <param name="Rank">Shard being written.</param>
 /// <param name="Shards">Number of shards.</param>
-/// <param name="Utterance">Utterances done in this shard.</param>
+/// <param name="Utterance">Utterances whose features this run has computed in this shard (rows are written in
+/// manifest order as soon as every earlier one is).</param>
 /// <param name="UtterancesInShard">Utterances in this shard.</param>
-/// <param name="Frames">Frames written to this shard so far.</param>
+/// <param name="Frames">Frames written to this shard so far (all of them once it is finished).</param>
 /// <param name="SkippedFinishedShard">True when the shard was already finished (a restart) and was not recomputed.</param>
 /// <param name="AudioSeconds">Seconds of audio this shard has dumped so far in this run.</param>
 /// <param name="Elapsed">Time this shard has taken so far in this run.</param>
@@ -18,6 +21,7 @@ public sealed record FeatureDumpProgress(
     /// <summary>One line with units: <c>"shard 1/4: 40/160 utterances, 2,000 frames, 12.3 audio s/s"</c>
     /// (shards counted from 1).</summary>
     public override string ToString() => SkippedFinishedShard
-        ? $"shard {Rank + 1}/{Shards}: finished before, {UtterancesInShard} utterances, {Frames:N0} frames reused"
-        : $"shard {Rank + 1}/{Shards}: {Utterance}/{UtterancesInShard} utterances, {Frames:N0} frames, {AudioSecondsPerSecond:F1} audio s/s";
+        ? string.Create(CultureInfo.InvariantCulture, $"shard {Rank + 1}/{Shards}: finished before, {UtterancesInShard} utterances, {Frames:N0} frames reused")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"shard {Rank + 1}/{Shards}: {Utterance}/{UtterancesInShard} utterances, {AudioSeconds:F1} s of audio, {AudioSecondsPerSecond:F1} audio s/s");
 }

@@ -111,6 +111,7 @@ public sealed class FeatureDumper
             // Batches come bucket by bucket in manifest order; rows are written as soon as every earlier one is.
             var pending = new Dictionary<int, Tensor>();
             var next = start;
+            var computed = 0;
             try
             {
                 foreach (var batch in loader)
@@ -134,6 +135,7 @@ public sealed class FeatureDumper
                             pending[i] = f.to(ScalarType.Float32, CPU).contiguous().MoveToOuterDisposeScope();
                             audioSeconds += batch.LengthsArray[r] / rate;
                         }
+                        computed += batch.Count;
                     }
                     while (pending.Remove(next, out var ready))
                     {
@@ -145,13 +147,14 @@ public sealed class FeatureDumper
                         }
                         next++;
                     }
-                    progress?.Report(new FeatureDumpProgress(rank, Options.Shards, next - start, end - start, frames, false, audioSeconds, clock.Elapsed));
+                    progress?.Report(new FeatureDumpProgress(rank, Options.Shards, computed, end - start, frames, false, audioSeconds, clock.Elapsed));
                 }
             }
             finally
             {
                 foreach (var t in pending.Values) t.Dispose();
             }
+            cancellationToken.ThrowIfCancellationRequested();
             if (next != end)
                 throw new HArnessDataException($"Shard {rank}/{Options.Shards} of '{_manifest.SourcePath ?? "(in memory)"}' got features for {next - start} of its {end - start} utterances.");
             fs.Position = 0;

@@ -26,7 +26,7 @@ internal static class SyntheticFeatures
         if (rows <= 0) throw new HArnessConfigException($"rows must be positive, got {rows}.", nameof(rows));
         if (dim <= 0) throw new HArnessConfigException($"dim must be positive, got {dim}.", nameof(dim));
         if (components <= 0) throw new HArnessConfigException($"components must be positive, got {components}.", nameof(components));
-        Runtime.HArnessRuntime.EnsureNative();
+        HArnESS.Runtime.HArnessRuntime.EnsureNative();
         var rng = new SplitMix64(seed);
         var means = new double[components, dim];
         var scales = new double[components, dim];

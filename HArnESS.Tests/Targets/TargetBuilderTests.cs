@@ -3,7 +3,6 @@ using HArnESS.Distillation.Targets;
 using HArnESS.Encoders;
 using NUnit.Framework;
 using TorchSharp;
-using TargetsApi = HArnESS.Distillation.Targets.Targets;
 
 namespace HArnESS.Tests.Targets;
 
@@ -39,10 +38,10 @@ public sealed class TargetBuilderTests
     public async Task Mfcc39KMeansLabelsTheDemoCorpusThroughThePublicApi()
     {
         var manifest = Manifest.Load(TargetsTestData.DemoManifest());
-        var stages = new List<string>();
-        using var result = await TargetsApi.From(manifest).Mfcc39().KMeans(24, Small).Shards(2).Into(_dir)
+        var stages = new List<TargetStage>();
+        using var result = await TargetGenerator.From(manifest).Mfcc39().KMeans(24, Small).Shards(2).Into(_dir)
             .FitAsync(new InlineProgress<TargetProgress>(p => stages.Add(p.Stage)));
-        Assert.That(stages.Distinct(), Is.EqualTo(new[] { "dump", "kmeans", "labels" }));
+        Assert.That(stages.Distinct(), Is.EqualTo(new[] { TargetStage.Dump, TargetStage.KMeans, TargetStage.Labels }));
         Assert.That(result.Codebook.Clusters, Is.EqualTo(24));
         Assert.That(result.Codebook.Dimension, Is.EqualTo(39));
         Assert.That(result.Pca, Is.Null);
@@ -65,7 +64,7 @@ public sealed class TargetBuilderTests
     {
         var manifest = TargetsTestData.Demo(10);
         using var teacher = TargetsTestData.TinyTeacher();
-        var plan = TargetsApi.From(manifest).Split("test").KMeans(12, Small).SampleFraction(0.8, seed: 2);
+        var plan = TargetGenerator.From(manifest).Split("test").KMeans(12, Small).SampleFraction(0.8, seed: 2);
         using var it2 = await plan.Layer(teacher, 2).Pca(components: 8).InMemoryLimit(0).Into(Path.Combine(_dir, "it2")).FitAsync(); // streamed k-means
         Assert.That(it2.Pca, Is.Not.Null);
         Assert.That(it2.Pca!.ComponentCount, Is.EqualTo(8));
@@ -86,9 +85,9 @@ public sealed class TargetBuilderTests
     public async Task ARestartedFitSkipsFinishedShardsAndGivesTheSameLabels()
     {
         var manifest = TargetsTestData.Demo(9);
-        var plan = TargetsApi.From(manifest).Split("test").Mfcc39().KMeans(10, Small).Shards(3).Into(_dir);
+        var plan = TargetGenerator.From(manifest).Split("test").Mfcc39().KMeans(10, Small).Shards(3).Into(_dir);
         using var cts = new CancellationTokenSource();
-        var stop = new InlineProgress<TargetProgress>(p => { if (p.Detail?.StartsWith("shard 1/", StringComparison.Ordinal) == true) cts.Cancel(); });
+        var stop = new InlineProgress<TargetProgress>(p => { if (p.Message.StartsWith("dump: shard 2/3", StringComparison.Ordinal)) cts.Cancel(); });
         Assert.CatchAsync<OperationCanceledException>(() => plan.FitAsync(stop, cts.Token));
         Assert.That(File.Exists(FeatureDumper.ShardPath(Path.Combine(_dir, "features"), "test", 0, 3, ".done")), Is.True);
         Assert.That(File.Exists(Path.Combine(_dir, "test.km")), Is.False);
@@ -105,11 +104,12 @@ public sealed class TargetBuilderTests
     public void BadPlansAndTooLargeKAreNamed()
     {
         var manifest = TargetsTestData.Demo(2);
-        var ex = Assert.Throws<HArnessConfigException>(() => TargetsApi.From(manifest).KMeans(4).Into(_dir).FitAsync());
+        var ex = Assert.Throws<HArnessValidationException>(() => TargetGenerator.From(manifest).KMeans(4).Into(_dir).FitAsync());
         Assert.That(ex!.OptionName, Is.EqualTo("Features"));
-        Assert.Throws<HArnessConfigException>(() => TargetsApi.From(manifest).Mfcc39().Into(_dir).FitAsync());
-        Assert.Throws<HArnessConfigException>(() => TargetsApi.From(manifest).Mfcc39().KMeans(4).FitAsync());
-        var tooMany = Assert.ThrowsAsync<HArnessDataException>(() => TargetsApi.From(manifest).Mfcc39().KMeans(100_000).Into(_dir).FitAsync());
+        Assert.Throws<HArnessValidationException>(() => TargetGenerator.From(manifest).Mfcc39().Into(_dir).FitAsync());
+        Assert.Throws<HArnessValidationException>(() => TargetGenerator.From(manifest).Mfcc39().KMeans(4).FitAsync());
+        var tooMany = Assert.Throws<HArnessValidationException>(() => TargetGenerator.From(manifest).Mfcc39().KMeans(100_000).Into(_dir).FitAsync());
         Assert.That(tooMany!.Message, Does.Contain("K = 100000").And.Contain("frames"));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "features")), Is.False, "checked before anything is dumped");
     }
 }
