@@ -172,13 +172,16 @@ public sealed class TargetBuilder
                 $"Layer must be in [0, {teacher.NumLayers}] for this teacher ({teacher.NumLayers} transformer layers), got {f.Layer}.");
             errors.Require(f.MaxChunkSamples >= 400, "MaxChunkSamples", $"maxChunkSamples must be at least 400 (one CNN receptive field), got {f.MaxChunkSamples}.");
         }
-        if (f is not null && errors.IsEmpty)
+        if (f is not null)
         {
-            var reader = f.Create();
+            // Width and frame counts do not depend on the layer: an out-of-range layer still gets the other checks.
+            var reader = f.Teacher is { } t
+                ? new TeacherLayerFeatureReader(t, Math.Clamp(f.Layer, 0, t.NumLayers), Math.Max(400, f.MaxChunkSamples))
+                : f.Create();
             if (p.Pca?.Components is { } c && c > reader.Dimension)
                 errors.Add("Pca.Components", $"Pca.Components = {c} exceeds the feature dimension {reader.Dimension} of {Kind(f)}.");
             var audio = DumpOptions(p, "-").Audio;
-            if (p.KMeans is { } km && !audio.Resample)
+            if (p.KMeans is { Clusters: >= 1 } km && !audio.Resample && p.Fraction > 0 && p.Fraction <= 1 && p.Shards >= 1)
             {
                 var frames = FramesToFit(p, reader);
                 if (km.Clusters > frames)
