@@ -96,7 +96,7 @@ public sealed class FeatureDumper
         var longest = entries.Length == 0 ? 1 : entries.Max(i => _manifest.Entries[i].NumSamples);
         var loader = new AudioLoader(_dataset, new AudioLoaderOptions
         {
-            BatchSize = Options.BatchSize,
+            BatchSize = Options.BatchSize ?? (_reader is TeacherLayerFeatureReader { Device.type: DeviceType.CPU } ? 1 : 16),
             MaxTokens = Math.Max(Options.MaxBatchSamples, Math.Max(1, longest)),
             Shuffle = false,
             BucketByLength = true,

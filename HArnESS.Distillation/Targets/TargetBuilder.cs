@@ -61,9 +61,9 @@ public sealed class TargetBuilder
         return new(_plan with { AudioOptions = options });
     }
 
-    /// <summary>Utterances per padded dump batch and padded samples per batch (see <see cref="FeatureDumpOptions"/>);
-    /// they change the speed of the dump, not its features.</summary>
-    public TargetBuilder DumpBatches(int batchSize, long maxBatchSamples = 1_600_000) =>
+    /// <summary>Utterances per padded dump batch (null = 16, or 1 for a teacher on the CPU) and padded samples per
+    /// batch (see <see cref="FeatureDumpOptions"/>); they change the speed of the dump, not its features.</summary>
+    public TargetBuilder DumpBatches(int? batchSize, long maxBatchSamples = 1_600_000) =>
         new(_plan with { DumpBatchSize = batchSize, DumpBatchSamples = maxBatchSamples });
 
     /// <summary>Compacts features with a PCA of <paramref name="components"/> dims before k-means.</summary>
@@ -420,7 +420,7 @@ public sealed class TargetBuilder
         public FeatureSpec? Features { get; init; }
         public bool Normalize { get; init; }
         public AudioDatasetOptions? AudioOptions { get; init; }
-        public int DumpBatchSize { get; init; } = 16;
+        public int? DumpBatchSize { get; init; }
         public long DumpBatchSamples { get; init; } = 1_600_000;
         public PcaOptions? Pca { get; init; }
         public KMeansOptions? KMeans { get; init; }

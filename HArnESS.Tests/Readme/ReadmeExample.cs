@@ -28,7 +28,7 @@ internal static class ReadmeExample
         // HArnESS targets: teacher layer 6 → PCA-compacted → k-means units (.km files aligned with the manifest);
         // sized for the 95 s demo corpus (on LibriSpeech: .Pca(components: 256).KMeans(k: 500)).
         using var targets = await TargetGenerator.From("data/demo/train.tsv")
-            .Layer(teacher, 6).Pca(varianceThreshold: 0.9).KMeans(k: 100)
+            .Layer(teacher, 6).Pca(varianceThreshold: 0.9).KMeans(k: 50)
             .Into("runs/targets")
             .FitAsync(new Progress<TargetProgress>(p => Console.WriteLine(p.Message)));
 
