@@ -44,11 +44,7 @@ public sealed class FeatureShardSource : IFeatureSource
                 if (!File.Exists(p))
                     throw new HArnessDataException($"Feature shard {rank} of {shards} is missing: '{p}' does not exist (dump it first, or the dump did not finish).", p);
             var (rows, dim, offset) = NpyFeatureFile.ReadHeader(npy);
-            var lengths = File.ReadAllLines(len).Where(l => l.Length > 0)
-                .Select(l => long.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v
-                    : throw new HArnessFormatException($"'{len}': '{l}' is not a frame count.", len)).ToArray();
-            if (lengths.Sum() != rows)
-                throw new HArnessDataException($"'{len}' lists {lengths.Sum()} frames but '{npy}' holds {rows}.", len);
+            var lengths = NpyFeatureFile.ReadLengths(len, npy, rows);
             if (rank > 0 && dim != _shards[0].Dim)
                 throw new HArnessDataException($"'{npy}' has dimension {dim} but shard 0 has {_shards[0].Dim}.", npy);
             var marker = FeatureDumper.ReadMarker(done);

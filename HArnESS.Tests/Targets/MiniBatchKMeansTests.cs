@@ -158,7 +158,7 @@ public sealed class MiniBatchKMeansTests
             using var l1 = loaded.Predict(x);
             using var l2 = fit.Codebook.Predict(x);
             Assert.That(l1.data<long>().ToArray(), Is.EqualTo(l2.data<long>().ToArray()));
-            using var file = HArnESS.Checkpoints.SafeTensors.Open(path);
+            using var file = HArnESS.Serialization.SafeTensors.Open(path);
             Assert.That(file.Metadata["clusters"], Is.EqualTo("8"));
         }
         finally
