@@ -38,12 +38,17 @@ public sealed class TargetBuilder
     /// the run starts, so a teacher changed in place gets new features.</param>
     /// <param name="layer">Hidden-state index (0 = before the first transformer layer, up to the teacher's layer count).</param>
     /// <param name="maxChunkSamples">Samples per forward pass of one long utterance (fairseq 1,600,000).</param>
-    /// <param name="normalizeWaveform">Normalise each waveform to zero mean and unit variance first (large/XLS-R
-    /// models; done by <see cref="AudioDataset"/>, the one audio path).</param>
+    /// <param name="normalizeWaveform">Normalise each whole utterance to zero mean and unit variance first (large/XLS-R
+    /// models whose config lacks <see cref="SpeechEncoderConfig.NormalizeWaveform"/>; done by <see cref="AudioDataset"/>).
+    /// A teacher whose config sets it normalises its input itself, so this adds nothing for it.</param>
     public TargetBuilder Layer(SpeechEncoder teacher, int layer, long maxChunkSamples = 1_600_000, bool normalizeWaveform = false)
     {
         ArgumentNullException.ThrowIfNull(teacher);
-        return new(_plan with { Features = new FeatureSpec(teacher, layer, maxChunkSamples, null), Normalize = normalizeWaveform });
+        return new(_plan with
+        {
+            Features = new FeatureSpec(teacher, layer, maxChunkSamples, null),
+            Normalize = normalizeWaveform && !teacher.Config.NormalizeWaveform,
+        });
     }
 
     /// <summary>Any feature computation.</summary>
@@ -147,7 +152,8 @@ public sealed class TargetBuilder
         Split = SplitOf(p),
         Shards = p.Shards,
         Ranks = p.Ranks,
-        Audio = (p.AudioOptions ?? AudioDatasetOptions.Default) with { Normalize = p.Normalize },
+        Audio = (p.AudioOptions ?? new AudioDatasetOptions { SampleRate = p.Features?.Teacher?.Config.SampleRate ?? AudioDatasetOptions.DefaultSampleRate })
+            with { Normalize = p.Normalize },
         BatchSize = p.DumpBatchSize,
         MaxBatchSamples = p.DumpBatchSamples,
     };
@@ -170,6 +176,9 @@ public sealed class TargetBuilder
         {
             errors.Require(f.Layer >= 0 && f.Layer <= teacher.NumLayers, "Layer",
                 $"Layer must be in [0, {teacher.NumLayers}] for this teacher ({teacher.NumLayers} transformer layers), got {f.Layer}.");
+            var rate = DumpOptions(p, "-").Audio.SampleRate;
+            errors.Require(rate == teacher.Config.SampleRate, "Audio.SampleRate",
+                $"Audio.SampleRate = {rate} Hz differs from the teacher's {teacher.Config.SampleRate} Hz.");
             errors.Require(f.MaxChunkSamples >= 400, "MaxChunkSamples", $"maxChunkSamples must be at least 400 (one CNN receptive field), got {f.MaxChunkSamples}.");
         }
         if (f is not null)

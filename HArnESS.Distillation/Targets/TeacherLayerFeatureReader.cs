@@ -40,7 +40,7 @@ public sealed class TeacherLayerFeatureReader : IUtteranceFeatureReader
         Layer = layer;
         MaxChunkSamples = maxChunkSamples;
         Device = device ?? teacher.parameters().FirstOrDefault()?.device ?? CPU;
-        Batched = !(teacher.Config.FrontEnd == FrontEndKind.Cnn && teacher.Config.ConvNorm == ConvNormMode.GroupNorm);
+        Batched = teacher.Config.FrontEnd is not CnnFrontEndConfig { Norm: ConvNormMode.GroupNorm };
         _weightsHash = new Lazy<string>(() => ModuleWeightsHash.Compute(teacher), LazyThreadSafetyMode.None);
     }
 
@@ -69,7 +69,7 @@ public sealed class TeacherLayerFeatureReader : IUtteranceFeatureReader
 
     /// <inheritdoc/>
     public string Description => string.Create(CultureInfo.InvariantCulture,
-        $"teacher-layer({_teacher.Config.ModelType},{_teacher.HiddenSize}x{_teacher.NumLayers},layer={Layer},chunk={MaxChunkSamples},weights={WeightsHash})");
+        $"teacher-layer({_teacher.Config.ModelType},{_teacher.HiddenSize}x{_teacher.NumLayers},layer={Layer},chunk={MaxChunkSamples},norm={_teacher.Config.NormalizeWaveform},rate={_teacher.Config.SampleRate},weights={WeightsHash})");
 
     /// <inheritdoc/>
     public long FrameCount(long samples) => Chunks(samples).Sum(c => _teacher.OutputFrames(c.Length));
