@@ -88,7 +88,7 @@ public sealed class SpeechEncoderBuilder
     /// <summary>Sets the waveform sample rate and whether the encoder normalises waveforms itself.</summary>
     /// <param name="sampleRate">Hz (16000 for every published model).</param>
     /// <param name="normalize">Zero mean, unit variance per utterance before the front-end.</param>
-    public SpeechEncoderBuilder WithWaveformInput(int sampleRate = 16000, bool normalize = false) =>
+    public SpeechEncoderBuilder WithWaveformInput(int sampleRate = Data.AudioDatasetOptions.DefaultSampleRate, bool normalize = false) =>
         With(c => c with { SampleRate = sampleRate, NormalizeWaveform = normalize });
 
     /// <summary>Sets the transformer's shape.</summary>

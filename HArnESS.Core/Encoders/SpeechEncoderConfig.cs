@@ -23,7 +23,7 @@ public sealed record SpeechEncoderConfig
 
     /// <summary>Sample rate in Hz of the waveforms <see cref="SpeechEncoder.Forward(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor?, int?)"/>
     /// expects (HF feature extractor's <c>sampling_rate</c>). Default 16000.</summary>
-    public int SampleRate { get; init; } = 16000;
+    public int SampleRate { get; init; } = Data.AudioDatasetOptions.DefaultSampleRate;
 
     /// <summary>When true the encoder normalises each waveform to zero mean and unit variance over its valid samples
     /// before the front-end (fairseq's <c>normalize</c>, HF's <c>do_normalize</c>; wav2vec2 large LV-60k and XLS-R

@@ -5,7 +5,7 @@ namespace HArnESS.Distillation.Augmentation;
 public sealed record SegmentShuffleOptions
 {
     /// <summary>Sample rate of the audio in Hz (default 16 000), used to turn seconds into samples.</summary>
-    public int SampleRate { get; init; } = 16_000;
+    public int SampleRate { get; init; } = Data.AudioDatasetOptions.DefaultSampleRate;
 
     /// <summary>Length of the linear cross-fade at each junction between two shuffled segments, in seconds
     /// (default 0.005 = 5 ms); 0 = butt joins. Shortened at a junction to the shorter neighbour's length.</summary>

@@ -50,23 +50,29 @@ public sealed class FeatureShardSource : IFeatureSource
             var marker = FeatureDumper.ReadMarker(done);
             var offsets = new long[lengths.Length];
             for (var i = 1; i < lengths.Length; i++) offsets[i] = offsets[i - 1] + lengths[i - 1];
-            var selected = Enumerable.Range(0, lengths.Length).ToArray();
-            if (fraction < 1)
-            {
-                var take = (int)Math.Ceiling(lengths.Length * fraction);
-                for (var i = 0; i < take; i++)
-                {
-                    var j = i + rng.Next(lengths.Length - i);
-                    (selected[i], selected[j]) = (selected[j], selected[i]);
-                }
-                selected = selected[..take];
-                Array.Sort(selected);
-            }
+            var selected = SelectUtterances(lengths.Length, fraction, rng);
             _shards[rank] = new Shard(rank, npy, dim, offset, lengths, offsets, selected, marker?.FirstEntry ?? -1);
         }
         Dimension = _shards[0].Dim;
         Rows = _shards.Sum(s => s.Selected.Sum(i => s.Lengths[i]));
         Utterances = _shards.Sum(s => s.Lengths.Length);
+    }
+
+    /// <summary>The utterances of one shard a fit uses: all of them, or <c>ceil(count · fraction)</c> drawn without
+    /// replacement (partial Fisher–Yates on <paramref name="rng"/>, shared across shards in rank order), sorted.</summary>
+    internal static int[] SelectUtterances(int count, double fraction, Random rng)
+    {
+        var selected = Enumerable.Range(0, count).ToArray();
+        if (fraction >= 1) return selected;
+        var take = (int)Math.Ceiling(count * fraction);
+        for (var i = 0; i < take; i++)
+        {
+            var j = i + rng.Next(count - i);
+            (selected[i], selected[j]) = (selected[j], selected[i]);
+        }
+        selected = selected[..take];
+        Array.Sort(selected);
+        return selected;
     }
 
     /// <inheritdoc/>

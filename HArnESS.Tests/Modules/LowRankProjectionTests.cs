@@ -1,5 +1,6 @@
 using HArnESS.Distillation.Targets;
 using HArnESS.Modules;
+using HArnESS.Tests.Targets;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 using TorchSharp;

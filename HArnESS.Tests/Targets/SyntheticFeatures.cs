@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HArnESS.Distillation.Targets;
+namespace HArnESS.Tests.Targets;
 
 /// <summary>
 /// A seeded Gaussian-mixture feature matrix that is bit-identical to <c>scripts/fixtures/synthetic_mixture.py</c>, so
@@ -9,7 +9,7 @@ namespace HArnESS.Distillation.Targets;
 /// steps feed the values (24-bit uniforms from splitmix64, Irwin–Hall normals, IEEE double multiply/add, one rounding
 /// to float32), which is why both languages agree to the bit.
 /// </summary>
-public static class SyntheticFeatures
+internal static class SyntheticFeatures
 {
     /// <summary>Generates <paramref name="rows"/> frames of <paramref name="dim"/> features drawn from
     /// <paramref name="components"/> anisotropic Gaussians with unequal weights.</summary>
@@ -26,7 +26,7 @@ public static class SyntheticFeatures
         if (rows <= 0) throw new HArnessConfigException($"rows must be positive, got {rows}.", nameof(rows));
         if (dim <= 0) throw new HArnessConfigException($"dim must be positive, got {dim}.", nameof(dim));
         if (components <= 0) throw new HArnessConfigException($"components must be positive, got {components}.", nameof(components));
-        Runtime.HArnessRuntime.EnsureNative();
+        HArnESS.Runtime.HArnessRuntime.EnsureNative();
         var rng = new SplitMix64(seed);
         var means = new double[components, dim];
         var scales = new double[components, dim];
