@@ -4,17 +4,7 @@ namespace HArnESS.Notebooks.Tests;
 [TestFixture]
 public sealed class NotebookTests
 {
-    private static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "HArnESS.sln"))) return dir.FullName;
-            throw new DirectoryNotFoundException($"No HArnESS.sln above '{AppContext.BaseDirectory}'.");
-        }
-    }
-
-    private static string NotebookDir => Path.Combine(RepoRoot, "samples", "notebooks");
+    private static string NotebookDir => NotebookPaths.NotebookDir;
 
     public static IEnumerable<TestCaseData> Notebooks() =>
         System.IO.Directory.GetFiles(NotebookDir, "*.ipynb").Order(StringComparer.Ordinal)
@@ -48,9 +38,24 @@ public sealed class NotebookTests
 
         foreach (var r in results)
             TestContext.Out.WriteLine($"--- cell {r.Index} ---{Environment.NewLine}{r.StandardOutput}");
+        SaveDisplayedImages(name, results);
         var failed = results.FirstOrDefault(r => r.Errors.Count > 0);
-        Assert.That(failed, Is.Null, () => $"cell {failed!.Index} failed:{Environment.NewLine}{string.Join(Environment.NewLine, failed.Errors)}{Environment.NewLine}--- code ---{Environment.NewLine}{failed.Code}");
+        if (failed is not null)
+            Assert.Fail($"cell {failed.Index} failed:{Environment.NewLine}{string.Join(Environment.NewLine, failed.Errors)}{Environment.NewLine}--- code ---{Environment.NewLine}{failed.Code}");
         Assert.That(results, Has.Count.EqualTo(cells.Count), "every code cell ran");
         NotebookExpectations.Check(name, results);
+    }
+
+    /// <summary>With HARNESS_NOTEBOOK_OUTPUTS set to a folder, writes every inline PNG there (to look at them).</summary>
+    private static void SaveDisplayedImages(string notebook, IReadOnlyList<CellResult> results)
+    {
+        var dir = Environment.GetEnvironmentVariable("HARNESS_NOTEBOOK_OUTPUTS");
+        if (string.IsNullOrEmpty(dir)) return;
+        System.IO.Directory.CreateDirectory(dir);
+        int n = 0;
+        foreach (var r in results)
+            foreach (var v in r.Displayed.Where(v => v.MimeType == "text/html"))
+                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(v.Value, @"data:image/png;base64,([A-Za-z0-9+/=]+)"))
+                    File.WriteAllBytes(Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(notebook)}-cell{r.Index}-{n++}.png"), Convert.FromBase64String(m.Groups[1].Value));
     }
 }
