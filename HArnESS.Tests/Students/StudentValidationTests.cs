@@ -1,0 +1,92 @@
+using HArnESS.Distillation.Students;
+using HArnESS.Encoders;
+using HArnESS.Modules;
+using NUnit.Framework;
+using static TorchSharp.torch;
+
+namespace HArnESS.Tests.Students;
+
+/// <summary>Named errors, found before any expensive step: a teacher layer the teacher lacks, a frame-rate mismatch,
+/// a width mismatch, and head/target count mismatches.</summary>
+public sealed class StudentValidationTests
+{
+    [Test]
+    public void ATeacherLayerTheTeacherDoesNotHaveIsNamed()
+    {
+        var student = StudentPresets.DistilHubert() with { TeacherLayers = [4, 8, 13] };
+        var e = Assert.Throws<HArnessValidationException>(() => student.ValidateAgainst(EncoderPresets.HubertBase))!;
+        Assert.That(e.Errors.Select(x => x.Option), Is.EqualTo(new[] { "TeacherLayers[2]" }));
+        Assert.That(e.Message, Does.Contain("13").And.Contain("12 layers"));
+        Assert.DoesNotThrow(() => StudentPresets.DistilHubert().ValidateAgainst(EncoderPresets.HubertBase));
+        Assert.DoesNotThrow(() => StudentPresets.DeepThin(new FbankFrontEndConfig()).ValidateAgainst(EncoderPresets.HubertBase));
+    }
+
+    [Test]
+    public void AFrameRateMismatchIsNamedWithTheFrameCounts()
+    {
+        // 10 ms fbank frames without stacking against HuBERT's 20 ms CNN.
+        var student = StudentPresets.DistilHubert(new FbankFrontEndConfig { Stack = 1 });
+        var e = Assert.Throws<HArnessValidationException>(() => student.ValidateAgainst(EncoderPresets.HubertBase))!;
+        Assert.That(e.Errors.Select(x => x.Option), Is.EqualTo(new[] { "FrameRate" }));
+        Assert.That(e.Message, Does.Contain("student 98 frames, teacher 49"));
+        Assert.DoesNotThrow(() => StudentPresets.DistilHubert(new Conv1dSubsamplerConfig()).ValidateAgainst(EncoderPresets.HubertBase));
+    }
+
+    [Test]
+    public void EveryMismatchWithTheTeacherIsReportedAtOnce()
+    {
+        var student = StudentPresets.Hst(width: 256, teacherDim: 768, compactDim: 900, predictLayers: [0, 30], frontEnd: new FbankFrontEndConfig { Stack = 4 });
+        var e = Assert.Throws<HArnessValidationException>(() => student.ValidateAgainst(EncoderPresets.HubertLarge))!;
+        Assert.That(e.Errors.Select(x => x.Option), Is.EquivalentTo(new[] { "TeacherLayers[1]", "TeacherDim", "FrameRate" }));
+        var wide = StudentPresets.Hst(width: 256, teacherDim: 1024, compactDim: 2000, teacherLayers: 24);
+        var e2 = Assert.Throws<HArnessValidationException>(() => wide.ValidateAgainst(EncoderPresets.HubertLarge))!;
+        Assert.That(e2.Errors.Select(x => x.Option), Is.EqualTo(new[] { "CompactDim" }));
+    }
+
+    [Test]
+    public void InvalidStudentConfigsNameEveryOption()
+    {
+        var bad = new DistillationStudentConfig
+        {
+            Encoder = EncoderPresets.TinyPostLn with { NumHeads = 5 }, Mode = StudentHeadMode.LayerToLayer, TeacherLayers = [1, 2, 3],
+            StudentLayers = [1, 9], TeacherDim = 0, HeadInnerDim = 8, Projection = LayerProjectionKind.LowRank, ProjectionRank = 0,
+        };
+        var e = Assert.Throws<HArnessValidationException>(bad.Validate)!;
+        Assert.That(e.Errors.Select(x => x.Option), Is.SupersetOf(new[] { "Encoder.NumHeads", "StudentLayers", "TeacherDim", "HeadInnerDim", "ProjectionRank" }));
+        var repeat = StudentPresets.DistilHubert() with { TeacherLayers = [4, 4] };
+        Assert.That(Assert.Throws<HArnessValidationException>(repeat.Validate)!.Errors.Single().Option, Is.EqualTo("TeacherLayers"));
+        var tooMany = new DistillationStudentConfig { Encoder = EncoderPresets.TinyPostLn, Mode = StudentHeadMode.LayerToLayer, TeacherLayers = [1, 2, 3] };
+        Assert.That(Assert.Throws<HArnessValidationException>(tooMany.Validate)!.Errors.Single().Option, Is.EqualTo("StudentLayers"));
+        Assert.Throws<HArnessValidationException>(() => new DistillationStudent(bad));
+    }
+
+    [Test]
+    public void HeadAndTargetCountsMustMatch()
+    {
+        var config = new DistillationStudentConfig { Encoder = EncoderPresets.TinyPostLn with { MaskTimeProb = 0 }, TeacherLayers = [1, 2], TeacherDim = 32 };
+        using var student = new DistillationStudent(config);
+        using var wave = zeros(1, 1600);
+        using var output = student.Forward(wave);
+        using var one = zeros(1, output.Predictions[0].shape[1], 32);
+        var e = Assert.Throws<ArgumentException>(() => output.Align([one]))!;
+        Assert.That(e.ParamName, Is.EqualTo("targets"));
+        Assert.That(e.Message, Does.Contain("2 heads").And.Contain("1 targets"));
+        using var wrongWidth = zeros(1, output.Predictions[0].shape[1], 16);
+        Assert.That(Assert.Throws<ArgumentException>(() => output.Align([wrongWidth, wrongWidth]))!.Message, Does.Contain("[1, frames, 32]"));
+        using var twiceAsMany = zeros(1, 2 * output.Predictions[0].shape[1], 32);
+        Assert.That(Assert.Throws<ArgumentException>(() => output.Align([twiceAsMany, twiceAsMany]))!.Message, Does.Contain("Frame-rate mismatch"));
+    }
+
+    [Test]
+    public void TheTeacherRefusesLayersItDoesNotHave()
+    {
+        using var teacher = new DistillationTeacher(new SpeechEncoder(EncoderPresets.TinyPostLn), source: "tiny.pt");
+        using var wave = zeros(1, 1600);
+        var e = Assert.Throws<HArnessConfigException>(() => teacher.Forward(wave, null, [1, 3]))!;
+        Assert.That(e.OptionName, Is.EqualTo("TeacherLayers"));
+        Assert.That(e.Message, Does.Contain("Teacher layer 3").And.Contain("tiny.pt").And.Contain("2 layers"));
+        using var ok = teacher.Forward(wave, null, [0, 2]);
+        Assert.That(ok.HiddenStates, Has.Count.EqualTo(3));
+        Assert.That(teacher.Encoder.training, Is.True, "the teacher's training flag is restored");
+    }
+}
