@@ -90,3 +90,31 @@ public sealed class StudentValidationTests
         Assert.That(teacher.Encoder.training, Is.True, "the teacher's training flag is restored");
     }
 }
+
+/// <summary>The discriminative loss on a teacher loaded from a fairseq HuBERT checkpoint with its codebook.</summary>
+public sealed class StudentDiscriminativeLossTests
+{
+    [Test]
+    public void TheLoadedTeachersCodebookDrivesTheDiscriminativeLoss()
+    {
+        using var teacher = DistillationTeacher.Load(TestPaths.Fixtures("Students", "fairseq_hubert_tiny.pt"));
+        using var codebook = teacher.GetCodebook();
+        var config = new DistillationStudentConfig
+        {
+            Encoder = EncoderPresets.TinyPostLn with { MaskTimeProb = 0 }, TeacherLayers = [1, 2], TeacherDim = 32,
+        };
+        Assert.DoesNotThrow(() => config.ValidateAgainst(teacher.Config));
+        using var student = new DistillationStudent(config);
+        using var projection = TorchSharp.torch.nn.Linear(32, codebook.FinalDim);
+        using var g = new TorchSharp.torch.Generator(4);
+        using var wave = randn(2, 3200, generator: g) * 0.1;
+        using var lengths = tensor(new long[] { 3200, 2400 });
+        using var t = teacher.Forward(wave, lengths, config.TeacherLayers);
+        using var s = student.Forward(wave, lengths);
+        using var loss = new HArnESS.Distillation.Losses.DiscriminativeLoss().Compute(t.LastHiddenState, s.Encoder.LastHiddenState, projection, codebook, s.ValidFrames);
+        var kl = loss.Terms["kl"].item<float>();
+        Assert.That(float.IsFinite(kl) && kl > 0, $"KL {kl}");
+        loss.Total.backward();
+        Assert.That(projection.weight!.grad, Is.Not.Null);
+    }
+}
