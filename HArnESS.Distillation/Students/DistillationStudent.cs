@@ -23,9 +23,13 @@ public sealed class DistillationStudent : nn.Module
     /// <summary>File <see cref="Save"/> writes the heads' state to (safetensors, keys as <see cref="Heads"/>' <c>state_dict()</c>).</summary>
     public const string HeadsFileName = "heads.safetensors";
 
+    /// <summary>File <see cref="Save"/> writes <see cref="CodeProjection"/> to, when the student has one.</summary>
+    public const string CodeProjectionFileName = "code_projection.safetensors";
+
 #pragma warning disable IDE1006 // field names are the state_dict keys
     private readonly SpeechEncoder encoder;
     private readonly nn.Module heads;
+    private readonly TorchSharp.Modules.Linear? code_projection;
 #pragma warning restore IDE1006
 
     /// <summary>Builds a student with fresh weights.</summary>
@@ -54,6 +58,11 @@ public sealed class DistillationStudent : nn.Module
         // Registered by name: RegisterComponents() would also reflect over the encoder's private fields.
         register_module("encoder", this.encoder);
         register_module("heads", heads);
+        if (config.CodeDim is { } codeDim)
+        {
+            code_projection = nn.Linear(config.Encoder.HiddenSize, codeDim);
+            register_module("code_projection", code_projection);
+        }
     }
 
     /// <summary>The config this student was built from.</summary>
@@ -64,6 +73,25 @@ public sealed class DistillationStudent : nn.Module
 
     /// <summary>The heads: a <see cref="PredictionHeads"/> or a <see cref="LayerProjections"/>.</summary>
     public nn.Module Heads => heads;
+
+    /// <summary>The student's own projection of its last layer into the teacher's code space
+    /// (<see cref="DistillationStudentConfig.CodeDim"/>), for <see cref="DiscriminativeLoss"/>; null when not configured.</summary>
+    public nn.Module<Tensor, Tensor>? CodeProjection => code_projection;
+
+    /// <summary>Checks that the student's code projection fits the teacher's codebook before training with the
+    /// discriminative loss.</summary>
+    /// <param name="codebook">The teacher's code space (<see cref="DistillationTeacher.GetCodebook"/>).</param>
+    /// <exception cref="HArnessConfigException">The student has no code projection, or it maps to another width than
+    /// the codebook's (option <c>CodeDim</c>).</exception>
+    public void CheckCodebook(TeacherCodebook codebook)
+    {
+        ArgumentNullException.ThrowIfNull(codebook);
+        if (Config.CodeDim is not { } d)
+            throw new HArnessConfigException(
+                $"The discriminative loss needs the student's own projection to the teacher's code space: set CodeDim = {codebook.FinalDim} (the codebook's width).", "CodeDim");
+        if (d != codebook.FinalDim)
+            throw new HArnessConfigException($"CodeDim is {d} but the teacher's codebook is {codebook.FinalDim} wide.", "CodeDim");
+    }
 
     /// <summary>The teacher hidden states predicted, in output order.</summary>
     public IReadOnlyList<int> TeacherLayers => Config.TeacherLayers;
@@ -120,12 +148,13 @@ public sealed class DistillationStudent : nn.Module
     /// <summary>Counts parameters, as <c>sum(p.numel() for p in model.parameters())</c>.</summary>
     /// <param name="includeHeads">False counts the encoder alone.</param>
     public long CountParameters(bool includeHeads = true) =>
-        encoder.CountParameters() + (includeHeads ? heads.parameters().Sum(p => p.numel()) : 0);
+        encoder.CountParameters() + (includeHeads ? heads.parameters().Concat(code_projection?.parameters() ?? []).Sum(p => p.numel()) : 0);
 
     /// <summary>Saves the student in <paramref name="directory"/>: the encoder as a HArnESS checkpoint
     /// (<c>config.json</c> + <c>model.safetensors</c>, loadable alone by <c>SpeechEncoder.Load</c>), the student config
-    /// (<see cref="StudentConfigFileName"/>) and the heads (<see cref="HeadsFileName"/>). Every file is written atomically.</summary>
-    /// <param name="directory">Created if needed; the four files are replaced.</param>
+    /// (<see cref="StudentConfigFileName"/>), the heads (<see cref="HeadsFileName"/>) and the code projection when there is
+    /// one (<see cref="CodeProjectionFileName"/>). Every file is written atomically.</summary>
+    /// <param name="directory">Created if needed; the files are replaced.</param>
     public void Save(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -133,6 +162,8 @@ public sealed class DistillationStudent : nn.Module
         encoder.Save(directory);
         ModuleState.Save(Path.Combine(directory, HeadsFileName), heads,
             new Dictionary<string, string> { ["producer"] = "HArnESS", ["heads"] = Config.Mode.ToString() });
+        if (code_projection is not null)
+            ModuleState.Save(Path.Combine(directory, CodeProjectionFileName), code_projection, new Dictionary<string, string> { ["producer"] = "HArnESS" });
         AtomicFile.WriteAllText(Path.Combine(directory, StudentConfigFileName), Config.ToJson());
     }
 
@@ -156,6 +187,12 @@ public sealed class DistillationStudent : nn.Module
         {
             student = new DistillationStudent(config, enc);
             ModuleState.Load(headsPath, student.heads);
+            if (student.code_projection is not null)
+            {
+                var codePath = Path.Combine(directory, CodeProjectionFileName);
+                if (!File.Exists(codePath)) throw new FileNotFoundException($"Student folder '{directory}' has no {CodeProjectionFileName} (its config sets CodeDim).", codePath);
+                ModuleState.Load(codePath, student.code_projection);
+            }
             if (device is not null) student.to(device);
             student.eval();
             return student;

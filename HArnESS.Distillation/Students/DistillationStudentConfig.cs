@@ -57,6 +57,11 @@ public sealed record DistillationStudentConfig
     /// <summary><see cref="LayerProjectionKind.LowRank"/> only: the rank r (default 64).</summary>
     public int ProjectionRank { get; init; } = 64;
 
+    /// <summary>When set, the student also owns <c>code_projection</c> = <c>Linear(studentDim → CodeDim)</c> on its last
+    /// layer: its own projection into the teacher's code space for the discriminative loss (CodeDim = the teacher
+    /// codebook's width, 256 for HuBERT base; see <see cref="DistillationStudent.CheckCodebook"/>). Default null.</summary>
+    public int? CodeDim { get; init; }
+
     /// <summary>Width of every prediction: <see cref="CompactDim"/> when set, else <see cref="TeacherDim"/>.</summary>
     [JsonIgnore]
     public int TargetDim => CompactDim ?? TeacherDim;
@@ -119,6 +124,7 @@ public sealed record DistillationStudentConfig
         }
         InRange(errors, TeacherDim, 1, EncoderLimits.MaxWidth, nameof(TeacherDim));
         if (CompactDim is { } k) InRange(errors, k, 1, EncoderLimits.MaxWidth, nameof(CompactDim));
+        if (CodeDim is { } code) InRange(errors, code, 1, EncoderLimits.MaxWidth, nameof(CodeDim));
         if (Mode == StudentHeadMode.PredictionHeads)
         {
             if (StudentLayers is not null)
@@ -189,10 +195,16 @@ public sealed record DistillationStudentConfig
         errors.ThrowIfAny($"Student against teacher ({teacher.ModelType}, {teacher.NumLayers} layers, dim {teacher.HiddenSize})");
     }
 
-    /// <summary>Parameters of the heads alone (analytic; equals the built module's count).</summary>
+    /// <summary>Parameters of the heads alone, the code projection included (analytic; equals the built modules' count).</summary>
     public long CountHeadParameters()
     {
         long d = Encoder.HiddenSize, n = TargetCount, o = TargetDim;
+        long code = CodeDim is { } c ? d * c + c : 0;
+        return code + CountPredictionParameters(d, n, o);
+    }
+
+    private long CountPredictionParameters(long d, long n, long o)
+    {
         if (Mode == StudentHeadMode.PredictionHeads)
         {
             long inner = HeadInnerDim ?? d;
@@ -244,7 +256,7 @@ public sealed record DistillationStudentConfig
     public bool Equals(DistillationStudentConfig? other) =>
         other is not null && Equals(Encoder, other.Encoder) && Mode == other.Mode &&
         Same(TeacherLayers, other.TeacherLayers) && Same(StudentLayers, other.StudentLayers) && TeacherDim == other.TeacherDim &&
-        CompactDim == other.CompactDim && HeadInnerDim == other.HeadInnerDim && Projection == other.Projection &&
+        CompactDim == other.CompactDim && CodeDim == other.CodeDim && HeadInnerDim == other.HeadInnerDim && Projection == other.Projection &&
         ProjectionRank == other.ProjectionRank;
 
     /// <inheritdoc/>

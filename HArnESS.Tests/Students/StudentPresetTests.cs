@@ -141,6 +141,9 @@ public sealed class StudentPresetTests
             var c = Preset(name);
             Assert.That(DistillationStudentConfig.FromJson(c.ToJson()), Is.EqualTo(c), name);
         }
+        var withCode = StudentPresets.Hst(compactDim: 256) with { CodeDim = 256 };
+        Assert.That(DistillationStudentConfig.FromJson(withCode.ToJson()), Is.EqualTo(withCode));
+        Assert.That(withCode.CountHeadParameters() - StudentPresets.Hst(compactDim: 256).CountHeadParameters(), Is.EqualTo(384L * 256 + 256));
         var e = Assert.Throws<HArnessConfigException>(() => DistillationStudentConfig.FromJson("{ \"TeacherLayers\": [4, ", "s.json"))!;
         Assert.That(e.Message, Does.Contain("s.json"));
     }

@@ -104,8 +104,13 @@ public sealed class StudentDiscriminativeLossTests
             Encoder = EncoderPresets.TinyPostLn with { MaskTimeProb = 0 }, TeacherLayers = [1, 2], TeacherDim = 32,
         };
         Assert.DoesNotThrow(() => config.ValidateAgainst(teacher.Config));
-        using var student = new DistillationStudent(config);
-        using var projection = TorchSharp.torch.nn.Linear(32, codebook.FinalDim);
+        using (var without = new DistillationStudent(config))
+            Assert.That(Assert.Throws<HArnessConfigException>(() => without.CheckCodebook(codebook))!.OptionName, Is.EqualTo("CodeDim"));
+        using (var wrong = new DistillationStudent(config with { CodeDim = 16 }))
+            Assert.That(Assert.Throws<HArnessConfigException>(() => wrong.CheckCodebook(codebook))!.Message, Does.Contain("16").And.Contain("8 wide"));
+        using var student = new DistillationStudent(config with { CodeDim = codebook.FinalDim });
+        Assert.DoesNotThrow(() => student.CheckCodebook(codebook));
+        var projection = student.CodeProjection!;
         using var g = new TorchSharp.torch.Generator(4);
         using var wave = randn(2, 3200, generator: g) * 0.1;
         using var lengths = tensor(new long[] { 3200, 2400 });
@@ -115,6 +120,10 @@ public sealed class StudentDiscriminativeLossTests
         var kl = loss.Terms["kl"].item<float>();
         Assert.That(float.IsFinite(kl) && kl > 0, $"KL {kl}");
         loss.Total.backward();
-        Assert.That(projection.weight!.grad, Is.Not.Null);
+        Assert.That(projection.parameters().First().grad, Is.Not.Null);
+        using var dir = TestPaths.NewTempDirectory();
+        student.Save(dir.Path);
+        using var loaded = DistillationStudent.Load(dir.Path);
+        Assert.That(loaded.CodeProjection!.parameters().First().allclose(projection.parameters().First(), rtol: 0, atol: 0));
     }
 }
