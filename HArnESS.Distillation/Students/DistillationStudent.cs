@@ -140,6 +140,20 @@ public sealed class DistillationStudent : nn.Module
         }
     }
 
+    /// <summary>The parameters that shape the student's <c>hidden_states[0]</c>, plus the heads: the front-end, the
+    /// feature projection, the positional convolution, the encoder layer norm of a post-LN model, and every head
+    /// (stage 1 of Wang et al.'s front-end distillation, <see cref="StudentPresets.FrontEndStage"/>). The transformer
+    /// layers (and a pre-LN model's final layer norm) are left out.</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> FrontEndParameters()
+    {
+        var prefixes = new List<string>
+        {
+            $"encoder.{Config.Encoder.FrontEnd.ModuleName}.", "encoder.feature_projection.", "encoder.encoder.pos_conv_embed.", "heads.", "code_projection.",
+        };
+        if (!Config.Encoder.LayerNormFirst) prefixes.Add("encoder.encoder.layer_norm.");
+        return named_parameters().Where(p => prefixes.Any(x => p.name.StartsWith(x, StringComparison.Ordinal))).Select(p => p.parameter).ToArray();
+    }
+
     /// <summary>Checks the student against its teacher (every problem at once; see
     /// <see cref="DistillationStudentConfig.ValidateAgainst"/>).</summary>
     /// <exception cref="HArnessValidationException">A teacher layer the teacher lacks, a width or frame-rate mismatch.</exception>

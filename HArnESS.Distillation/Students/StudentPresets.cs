@@ -92,6 +92,24 @@ public static class StudentPresets
         FrontEndConfig? frontEnd = null) =>
         Build(teacherDim, teacherLayers, layers, width, ffn, heads, predictLayers, compactDim, frontEnd);
 
+    /// <summary>
+    /// Stage 1 of Wang et al.'s front-end distillation for <paramref name="student"/>: the same encoder, one linear
+    /// projection from the student's <c>hidden_states[0]</c> (its input to the first transformer layer) to the
+    /// teacher's <c>hidden_states[0]</c>. Train it for a number of steps on
+    /// <see cref="DistillationStudent.FrontEndParameters"/> only, then build the stage-2 student around the same
+    /// encoder (<c>new DistillationStudent(student, stage1.Encoder)</c>) and train everything with the usual losses.
+    /// </summary>
+    /// <param name="student">The student to be distilled afterwards.</param>
+    public static DistillationStudentConfig FrontEndStage(DistillationStudentConfig student)
+    {
+        ArgumentNullException.ThrowIfNull(student);
+        return student with
+        {
+            Mode = StudentHeadMode.LayerToLayer, TeacherLayers = [0], StudentLayers = [0], CompactDim = null, CodeDim = null,
+            HeadInnerDim = null, Projection = LayerProjectionKind.Linear,
+        };
+    }
+
     /// <summary>Evenly spaced teacher layers for N heads: <c>round(L·i/N)</c>, i = 1..N (L = 12, N = 3 → 4, 8, 12).</summary>
     /// <param name="teacherLayers">L.</param>
     /// <param name="count">N (at most L).</param>

@@ -173,3 +173,56 @@ public sealed class DistillationStudentTests
             Is.EquivalentTo(own.state_dict().Keys), "the encoder's keys below 'encoder.' are its own");
     }
 }
+
+/// <summary>Wang et al.'s two-stage front-end distillation: stage 1 matches the teacher's hidden_states[0].</summary>
+public sealed class FrontEndStageTests
+{
+    [Test]
+    public void StageOneTrainsOnlyTheFrontEndTowardsTheTeachersFirstLayerInput()
+    {
+        var teacherConfig = EncoderPresets.TinyPostLn with { MaskTimeProb = 0, NumLayers = 3 };
+        var student = new DistillationStudentConfig
+        {
+            Encoder = EncoderPresets.TinyFbank with { MaskTimeProb = 0, FrontEnd = new FbankFrontEndConfig { Stack = 1, ProjectionDim = 16 } },
+            TeacherLayers = [1, 3], TeacherDim = 32,
+        };
+        // The tiny CNN hops 80 samples (5 ms); a 10 ms fbank would not match it, so compare with the same rate.
+        var stage = StudentPresets.FrontEndStage(student);
+        Assert.That((stage.Mode, stage.TeacherLayers.Single(), stage.ResolvedStudentLayers.Single()), Is.EqualTo((StudentHeadMode.LayerToLayer, 0, 0)));
+        Assert.That(Assert.Throws<HArnessValidationException>(() => stage.ValidateAgainst(teacherConfig))!.Errors.Select(e => e.Option), Is.EqualTo(new[] { "FrameRate" }));
+        using var teacher = new DistillationTeacher(new SpeechEncoder(teacherConfig));
+        var sameRate = StudentPresets.FrontEndStage(student with { Encoder = EncoderPresets.TinyPostLn with { MaskTimeProb = 0 } });
+        Assert.DoesNotThrow(() => sameRate.ValidateAgainst(teacherConfig));
+        using var model = new DistillationStudent(sameRate);
+        var trained = model.FrontEndParameters();
+        var names = model.named_parameters().Where(p => trained.Any(x => ReferenceEquals(x, p.parameter))).Select(p => p.name).ToArray();
+        Assert.That(names, Has.None.Contains(".layers."), "transformer layers stay out of stage 1");
+        Assert.That(names, Has.Some.StartWith("encoder.feature_extractor.").And.Some.StartWith("heads.").And.Some.StartWith("encoder.encoder.pos_conv_embed."));
+        using var g = new Generator(2);
+        using var wave = randn(2, 1600, generator: g) * 0.1;
+        using var t = teacher.Forward(wave, null, sameRate.TeacherLayers);
+        Assert.That(t.HiddenStates, Has.Count.EqualTo(1));
+        var loss = new RegressionLoss(RegressionLossOptions.Mse);
+        using var optimizer = optim.Adam(trained, lr: 1e-2);
+        var layers = model.Encoder.named_parameters().Where(p => p.name.Contains(".layers.")).Select(p => p.parameter.detach().clone()).ToArray();
+        double first = 0, last = 0;
+        for (var step = 0; step < 10; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            using var s = model.Forward(wave);
+            using var a = s.AlignWithTeacher(t);
+            using var l = loss.Compute(a.Predictions, a.Targets, a.ValidFrames, a.TeacherLayers);
+            l.Total.backward();
+            optimizer.step();
+            if (step == 0) first = l.Total.item<float>();
+            last = l.Total.item<float>();
+        }
+        Assert.That(last, Is.LessThan(first * 0.8), $"stage-1 loss {first} → {last}");
+        var after = model.Encoder.named_parameters().Where(p => p.name.Contains(".layers.")).Select(p => p.parameter).ToArray();
+        for (var i = 0; i < layers.Length; i++) Assert.That(after[i].allclose(layers[i], rtol: 0, atol: 0), "transformer layers unchanged");
+        foreach (var x in layers) x.Dispose();
+        using var stage2 = new DistillationStudent(sameRate with { Mode = StudentHeadMode.PredictionHeads, TeacherLayers = [1, 3], StudentLayers = null }, model.Encoder);
+        Assert.That(stage2.Encoder, Is.SameAs(model.Encoder));
+    }
+}
