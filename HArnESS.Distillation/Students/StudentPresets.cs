@@ -24,7 +24,10 @@ public static class StudentPresets
 
     /// <summary>DistilHuBERT (Chang et al., 2022): <see cref="DistilHubertEncoder"/> with prediction heads for teacher
     /// layers 4, 8, 12 (<c>Linear(768 → 2304) → GELU → split Linear(768 → 768)</c> ×3; 3,543,552 parameters).
-    /// 27,035,776 parameters in training with the CNN; 22,917,760 with the fbank front-end (80 Mel × 2 → 512).</summary>
+    /// 27,035,776 parameters in training with the CNN; 22,917,760 with the fbank front-end (80 Mel × 2 → 512). (The
+    /// paper and the released model predict 4/8/12; s3prl's current <c>pretrain/distiller/config_model.yaml</c> ships
+    /// <c>pred_layer_id: [4, 12]</c>; pass <c>with { TeacherLayers = [4, 12] }</c> for that. Its
+    /// <c>feature_grad_mult: 0.1</c>, the CNN's gradient scale, is a training option, not part of the shape.)</summary>
     /// <param name="frontEnd">Another front-end, or null for the CNN.</param>
     public static DistillationStudentConfig DistilHubert(FrontEndConfig? frontEnd = null) => WithFrontEnd(new DistillationStudentConfig
     {
