@@ -9,8 +9,10 @@ public sealed class CheckpointContents : IDisposable
 {
     /// <summary>Creates the contents.</summary>
     public CheckpointContents(Dictionary<string, Tensor> stateDict, SpeechEncoderConfig config, CheckpointLayout layout,
-        string weightsPath, string configSource, IReadOnlyList<string> ignoredKeys, IReadOnlyList<InferredConfigField>? inferred = null)
+        string weightsPath, string configSource, IReadOnlyList<string> ignoredKeys, IReadOnlyList<InferredConfigField>? inferred = null,
+        Dictionary<string, Tensor>? headStateDict = null)
     {
+        HeadStateDict = headStateDict ?? new Dictionary<string, Tensor>(StringComparer.Ordinal);
         InferredFields = inferred ?? [];
         StateDict = stateDict;
         Config = config;
@@ -41,10 +43,18 @@ public sealed class CheckpointContents : IDisposable
     /// <summary>Checkpoint keys of heads an encoder does not use (original names).</summary>
     public IReadOnlyList<string> IgnoredKeys { get; }
 
+    /// <summary>HuBERT's masked-prediction head tensors the checkpoint carries, by
+    /// <see cref="Modules.MaskedPredictionHead"/> name (<c>final_proj.weight</c>, <c>final_proj.bias</c>,
+    /// <c>label_embs_concat</c>; see <see cref="CheckpointKeyMap.MapHeadKey"/>); empty when it has none. Their
+    /// original keys are also in <see cref="IgnoredKeys"/>.</summary>
+    public Dictionary<string, Tensor> HeadStateDict { get; }
+
     /// <inheritdoc />
     public void Dispose()
     {
         foreach (var t in StateDict.Values) t.Dispose();
         StateDict.Clear();
+        foreach (var t in HeadStateDict.Values) t.Dispose();
+        HeadStateDict.Clear();
     }
 }

@@ -110,6 +110,31 @@ public static partial class CheckpointKeyMap
     }
 
     /// <summary>
+    /// The <see cref="Modules.MaskedPredictionHead"/> name of a HuBERT pretraining-head key, or null for any other key:
+    /// fairseq's <c>final_proj.{weight,bias}</c> and <c>label_embs_concat</c> (also under <c>w2v_model.</c>), HF's
+    /// <c>final_proj.*</c> and <c>label_embeddings_concat</c>. <see cref="MapKey"/> still reports these keys as ignored
+    /// (an encoder has no such parameters); the loader keeps them in <see cref="CheckpointContents.HeadStateDict"/>.
+    /// </summary>
+    /// <param name="key">Key as stored in the checkpoint.</param>
+    /// <param name="layout">The checkpoint's layout.</param>
+    public static string? MapHeadKey(string key, CheckpointLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var k = layout switch
+        {
+            CheckpointLayout.Fairseq => StripPrefix(key, ["w2v_encoder.w2v_model.", "w2v_model."]),
+            CheckpointLayout.HuggingFace => StripPrefix(key, HuggingFacePrefixes),
+            _ => key,
+        };
+        return k switch
+        {
+            "final_proj.weight" or "final_proj.bias" or "label_embs_concat" => k,
+            "label_embeddings_concat" when layout == CheckpointLayout.HuggingFace => "label_embs_concat",
+            _ => null,
+        };
+    }
+
+    /// <summary>
     /// Largest module index a kept key may carry in a numeric name segment (<c>encoder.layers.N.</c>,
     /// <c>conv_layers.N.</c>): 1023. Indices size the model built from the names, so a file cannot ask for more.
     /// </summary>

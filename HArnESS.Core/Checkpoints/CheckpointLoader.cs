@@ -71,6 +71,7 @@ public static class CheckpointLoader
                 config = config with { MaskTimeProb = 0 };
 
             var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var head = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             try
             {
                 foreach (var (name, t) in mapped)
@@ -78,13 +79,23 @@ public static class CheckpointLoader
                     var dtype = options.DType is { } want && TorchSharp.torch.is_floating_point(t.DType) ? want : (ScalarType?)null;
                     tensors[name] = t.Load(options.Device, dtype);
                 }
+                foreach (var key in ignored)
+                {
+                    if (CheckpointKeyMap.MapHeadKey(key, layout) is not { } name) continue;
+                    if (head.ContainsKey(name))
+                        throw new HArnessCheckpointException($"Checkpoint '{weights}' has two tensors for the masked-prediction head's '{name}' (one is '{key}').", weights);
+                    var t = raw[key];
+                    var dtype = options.DType is { } want && TorchSharp.torch.is_floating_point(t.DType) ? want : (ScalarType?)null;
+                    head[name] = t.Load(options.Device, dtype);
+                }
             }
             catch
             {
                 foreach (var t in tensors.Values) t.Dispose();
+                foreach (var t in head.Values) t.Dispose();
                 throw;
             }
-            return new CheckpointContents(tensors, config, layout, weights, source, ignored, inferred);
+            return new CheckpointContents(tensors, config, layout, weights, source, ignored, inferred, head);
         }
         finally
         {

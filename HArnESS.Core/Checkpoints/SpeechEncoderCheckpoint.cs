@@ -1,5 +1,6 @@
 using HArnESS.Serialization;
 using HArnESS.Encoders;
+using HArnESS.Modules;
 using HArnESS.Runtime;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -40,6 +41,53 @@ public static class SpeechEncoderCheckpoint
         {
             options ??= CheckpointLoadOptions.Default;
             using var contents = CheckpointLoader.LoadStateDict(path, options with { Device = null, DType = null });
+            return FromContents(contents, options);
+        }
+
+        /// <summary>
+        /// As <see cref="LoadWithReport"/>, also building HuBERT's masked-prediction head when the checkpoint carries
+        /// one (fairseq's <c>final_proj</c> and <c>label_embs_concat</c>, see
+        /// <see cref="CheckpointContents.HeadStateDict"/>): a teacher's frozen code space for discriminative
+        /// distillation. The head is moved like the encoder and returned in eval mode.
+        /// </summary>
+        /// <param name="path">Folder or file.</param>
+        /// <param name="options">Config hints, device, dtype, leniency; null for the defaults.</param>
+        /// <param name="logitTemperature">The head's cosine temperature (HuBERT's 0.1).</param>
+        /// <returns>The encoder, the head (null when the checkpoint has none) and the load report.</returns>
+        /// <exception cref="HArnessCheckpointException">The checkpoint does not fit the model, or its head tensors are
+        /// incomplete or mis-shaped (named).</exception>
+        public static (SpeechEncoder Encoder, MaskedPredictionHead? Head, LoadReport Report) LoadWithHead(string path,
+            CheckpointLoadOptions? options = null, double logitTemperature = 0.1)
+        {
+            options ??= CheckpointLoadOptions.Default;
+            using var contents = CheckpointLoader.LoadStateDict(path, options with { Device = null, DType = null });
+            var head = MaskedPredictionHead.FromStateDict(contents.HeadStateDict, logitTemperature, contents.WeightsPath);
+            try
+            {
+                var (encoder, report) = FromContents(contents, options);
+                if (head is not null)
+                {
+                    if (head.Dim != encoder.HiddenSize)
+                    {
+                        encoder.Dispose();
+                        throw new HArnessCheckpointException(
+                            $"Checkpoint '{contents.WeightsPath}': final_proj reads {head.Dim} features but the encoder is {encoder.HiddenSize} wide.", contents.WeightsPath);
+                    }
+                    if (options.DType is { } dt) head.to(dt);
+                    if (options.Device is { } dev) head.to(dev);
+                    head.eval();
+                }
+                return (encoder, head, report);
+            }
+            catch
+            {
+                head?.Dispose();
+                throw;
+            }
+        }
+
+        private static (SpeechEncoder Encoder, LoadReport Report) FromContents(CheckpointContents contents, CheckpointLoadOptions options)
+        {
             var encoder = new SpeechEncoder(contents.Config);
             try
             {

@@ -56,6 +56,13 @@ public sealed class SpeechEncoder : nn.Module
         if (_maskEmbedding is not null) register_parameter("masked_spec_embed", _maskEmbedding);
     }
 
+    /// <summary>Does nothing: the parts are registered by name in the constructor. (TorchSharp calls this on a module
+    /// when a parent registers it; the default would also register the private fields, adding every parameter a
+    /// second time under <c>_encoder.*</c>, <c>_frontEnd.*</c>, … in the parent's <c>state_dict</c>.)</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The config this encoder was built from (everything needed to rebuild it and reproduce its outputs).</summary>
     public SpeechEncoderConfig Config { get; }
 

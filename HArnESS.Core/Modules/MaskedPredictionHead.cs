@@ -10,7 +10,7 @@ namespace HArnESS.Modules;
 public sealed class MaskedPredictionHead : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names are the state_dict keys
-    private readonly nn.Module<Tensor, Tensor> final_proj;
+    private readonly TorchSharp.Modules.Linear final_proj;
     private readonly Parameter label_embs_concat;
 #pragma warning restore IDE1006
 
@@ -42,6 +42,57 @@ public sealed class MaskedPredictionHead : nn.Module<Tensor, Tensor>
 
     /// <summary>Number of unit classes.</summary>
     public int NumClasses { get; }
+
+    /// <summary>Encoder width <c>final_proj</c> reads.</summary>
+    public int Dim => (int)final_proj.weight!.shape[1];
+
+    /// <summary>Width of the code space (<c>final_proj</c>'s output, the codebook's columns).</summary>
+    public int FinalDim => (int)final_proj.weight!.shape[0];
+
+    /// <summary>
+    /// Builds a head from HuBERT pretraining tensors (<c>final_proj.weight</c> <c>[finalDim, dim]</c>, optional
+    /// <c>final_proj.bias</c>, <c>label_embs_concat</c> <c>[classes, finalDim]</c>), e.g.
+    /// <c>CheckpointContents.HeadStateDict</c> of a fairseq HuBERT checkpoint. One codebook only: a checkpoint
+    /// trained on several label sets (fairseq's <c>final_proj</c> of <c>finalDim × sets</c> outputs) is refused.
+    /// </summary>
+    /// <param name="state">Tensors by head name.</param>
+    /// <param name="logitTemperature">Divisor of the cosine similarities (fairseq's <c>logit_temp</c>, 0.1).</param>
+    /// <param name="source">The checkpoint, for messages.</param>
+    /// <returns>The head (on the tensors' device and dtype), or null when <paramref name="state"/> has neither
+    /// <c>final_proj.weight</c> nor <c>label_embs_concat</c> (a model without a codebook).</returns>
+    /// <exception cref="HArnessCheckpointException">Only one of the two is present, or the shapes do not fit one
+    /// codebook (the keys and shapes named).</exception>
+    public static MaskedPredictionHead? FromStateDict(IReadOnlyDictionary<string, Tensor> state, double logitTemperature = 0.1, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.TryGetValue("final_proj.weight", out var w);
+        state.TryGetValue("final_proj.bias", out var b);
+        state.TryGetValue("label_embs_concat", out var e);
+        if (w is null && e is null) return null;
+        var where = source ?? "(state dict)";
+        static string S(Tensor t) => $"[{string.Join(", ", t.shape)}]";
+        if (w is null || e is null)
+            throw new HArnessCheckpointException(
+                $"Checkpoint '{where}' has {(w is null ? "label_embs_concat but no final_proj.weight" : "final_proj.weight but no label_embs_concat")}: a masked-prediction head needs both.", source);
+        if (w.dim() != 2 || e.dim() != 2)
+            throw new HArnessCheckpointException($"Checkpoint '{where}': final_proj.weight {S(w)} and label_embs_concat {S(e)} must both be 2-D.", source);
+        if (w.shape[0] != e.shape[1])
+            throw new HArnessCheckpointException(
+                $"Checkpoint '{where}': final_proj.weight is {S(w)} but label_embs_concat is {S(e)}; one codebook needs final_proj's outputs ({w.shape[0]}) to equal the code width ({e.shape[1]}) (checkpoints trained on several label sets are not supported).", source);
+        if (b is not null && (b.dim() != 1 || b.shape[0] != w.shape[0]))
+            throw new HArnessCheckpointException($"Checkpoint '{where}': final_proj.bias is {S(b)}, expected [{w.shape[0]}].", source);
+        if (e.shape[0] is < 1 or > MaxClasses || w.shape[1] is < 1 or > Encoders.EncoderLimits.MaxWidth || w.shape[0] > Encoders.EncoderLimits.MaxWidth)
+            throw new HArnessCheckpointException($"Checkpoint '{where}': head shapes final_proj.weight {S(w)}, label_embs_concat {S(e)} are past the limits.", source);
+        var head = new MaskedPredictionHead((int)w.shape[1], (int)e.shape[0], (int)w.shape[0], logitTemperature);
+        using (no_grad())
+        {
+            head.final_proj.weight!.copy_(w);
+            if (b is not null) head.final_proj.bias!.copy_(b);
+            else head.final_proj.bias!.zero_();
+            head.label_embs_concat.copy_(e);
+        }
+        return head.to(w.dtype).to(w.device);
+    }
 
     /// <summary>Divisor of the cosine similarities (0.1 in HuBERT).</summary>
     public double LogitTemperature { get; }
