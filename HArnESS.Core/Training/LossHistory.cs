@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Globalization;
 using System.Text;
 using HArnESS.Serialization;
@@ -9,32 +10,82 @@ namespace HArnESS.Training;
 /// is the uninterrupted run's) and as CSV. CSV columns: <c>step,epoch,split,lr,grad_norm,</c> then one per term
 /// (sorted, "total" first); values are round-trip invariant-culture numbers, empty where a row lacks the term.
 /// </summary>
+/// <remarks>Stored column-wise (about 60 bytes a row for three terms), so a long run's history costs little
+/// memory; <see cref="Records"/> materialises rows on access.</remarks>
 public sealed class LossHistory
 {
-    private readonly List<LossRecord> _records = [];
+    private readonly List<Row> _rows = [];
+    private readonly List<double> _values = [];
+    private readonly List<string[]> _schemas = [];
+    private readonly List<string> _splits = [];
 
-    /// <summary>The records, oldest first.</summary>
-    public IReadOnlyList<LossRecord> Records => _records;
+    /// <summary>The records, oldest first (each built when read).</summary>
+    public IReadOnlyList<LossRecord> Records => new RecordView(this);
+
+    /// <summary>Number of records.</summary>
+    public int Count => _rows.Count;
 
     /// <summary>Appends a record.</summary>
     /// <param name="record">The record.</param>
     public void Add(LossRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        _records.Add(record);
+        var names = record.Terms.Keys.ToArray();
+        var schema = _schemas.FindIndex(s => s.AsSpan().SequenceEqual(names));
+        if (schema < 0)
+        {
+            schema = _schemas.Count;
+            _schemas.Add(names);
+        }
+        var split = _splits.IndexOf(record.Split);
+        if (split < 0)
+        {
+            split = _splits.Count;
+            _splits.Add(record.Split);
+        }
+        _rows.Add(new Row(record.Step, record.Epoch, (short)split, (short)schema, _values.Count, record.LearningRate, record.GradientNorm));
+        foreach (var n in names) _values.Add(record.Terms[n]);
     }
 
     /// <summary>The values of one term in one split, as (step, value) pairs.</summary>
     /// <param name="term">The term ("total", "ce").</param>
     /// <param name="split">"train" or "valid".</param>
-    public IReadOnlyList<(long Step, double Value)> Series(string term, string split = "train") =>
-        _records.Where(r => r.Split == split && r.Terms.ContainsKey(term)).Select(r => (r.Step, r.Terms[term])).ToArray();
+    public IReadOnlyList<(long Step, double Value)> Series(string term, string split = "train")
+    {
+        var result = new List<(long, double)>();
+        var s = _splits.IndexOf(split);
+        foreach (var r in _rows)
+        {
+            if (r.Split != s) continue;
+            var j = Array.IndexOf(_schemas[r.Schema], term);
+            if (j >= 0) result.Add((r.Step, _values[r.Offset + j]));
+        }
+        return result;
+    }
 
     /// <summary>Every term name in the history ("total" first, then sorted).</summary>
     public IReadOnlyList<string> TermNames =>
-        _records.SelectMany(r => r.Terms.Keys).Distinct().OrderBy(k => k == "total" ? 0 : 1).ThenBy(k => k, StringComparer.Ordinal).ToArray();
+        _schemas.SelectMany(s => s).Distinct().OrderBy(k => k == "total" ? 0 : 1).ThenBy(k => k, StringComparer.Ordinal).ToArray();
 
-    internal void Clear() => _records.Clear();
+    /// <summary>The split names in the history ("train", "valid").</summary>
+    public IReadOnlyList<string> Splits => _splits.ToArray();
+
+    internal void Clear()
+    {
+        _rows.Clear();
+        _values.Clear();
+        _schemas.Clear();
+        _splits.Clear();
+    }
+
+    private LossRecord Build(int i)
+    {
+        var r = _rows[i];
+        var names = _schemas[r.Schema];
+        var terms = new Dictionary<string, double>(names.Length, StringComparer.Ordinal);
+        for (var j = 0; j < names.Length; j++) terms[names[j]] = _values[r.Offset + j];
+        return new LossRecord(r.Step, r.Epoch, _splits[r.Split], terms, r.LearningRate, r.GradientNorm);
+    }
 
     /// <summary>The CSV text.</summary>
     public string ToCsv()
@@ -44,7 +95,7 @@ public sealed class LossHistory
         var sb = new StringBuilder("step,epoch,split,lr,grad_norm");
         foreach (var n in names) sb.Append(',').Append(n);
         sb.Append('\n');
-        foreach (var r in _records)
+        foreach (var r in Records)
         {
             sb.Append(c, $"{r.Step},{r.Epoch},{r.Split},{Num(r.LearningRate)},{Num(r.GradientNorm)}");
             foreach (var n in names) sb.Append(',').Append(r.Terms.TryGetValue(n, out var v) ? Num(v) : "");
@@ -86,5 +137,22 @@ public sealed class LossHistory
         double Parse(string s, int line, string column) =>
             double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw new HArnessFormatException($"'{path}' line {line + 1}, column '{column}': '{s}' is not a number.", path);
+    }
+
+    private readonly record struct Row(long Step, int Epoch, short Split, short Schema, int Offset, double LearningRate, double GradientNorm);
+
+    private sealed class RecordView(LossHistory owner) : IReadOnlyList<LossRecord>
+    {
+        public LossRecord this[int index] => index >= 0 && index < owner._rows.Count ? owner.Build(index)
+            : throw new ArgumentOutOfRangeException(nameof(index), index, $"Must be between 0 and {owner._rows.Count - 1}.");
+
+        public int Count => owner._rows.Count;
+
+        public IEnumerator<LossRecord> GetEnumerator()
+        {
+            for (var i = 0; i < owner._rows.Count; i++) yield return owner.Build(i);
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -203,11 +203,11 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
                         _log.LogInformation("Training cancelled at step {Step}", _step);
                         cancellationToken.ThrowIfCancellationRequested();
                     }
-                    var outcome = TrainOneUpdate(ref batches, ref batchesPerEpoch, cancellationToken, progress, out var record, out var seconds);
+                    TrainOneUpdate(ref batches, ref batchesPerEpoch, cancellationToken, progress, out var record, out var seconds);
                     audioSeconds += seconds;
                     stepsThisRun++;
                     var rate = audioSeconds / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                    var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / stepsThisRun * (Options.MaxSteps - _step - (outcome ? 0 : 0)));
+                    var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / stepsThisRun * (Options.MaxSteps - _step));
                     if (record is not null)
                     {
                         var p = Report(TrainingStage.Training, batchesPerEpoch, record.Terms, record.LearningRate, record.GradientNorm, rate, eta);
@@ -299,10 +299,12 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
         record = null;
         var scale = _scaler.Scale;
         var context = default(TrainingStepContext);
+        var lastEpoch = startPosition.Epoch;
         for (var micro = 0; micro < Options.AccumulationSteps; micro++)
         {
             using var microScope = NewDisposeScope();
             var batch = NextBatch(ref batches, ref batchesPerEpoch, ct, out var pos);
+            lastEpoch = pos.Epoch;
             try
             {
                 context = new TrainingStepContext(u, micro, pos, true, _device, _computeDType, _stepGenerator, StepRandom(u));
@@ -374,7 +376,7 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
         ZeroGradients();
         _step = u + 1;
         var terms = sums.ToDictionary(kv => kv.Key, kv => kv.Value / sampleTotal, StringComparer.Ordinal);
-        record = new LossRecord(_step, _position.Epoch, "train", terms, LearningRateOf(u), norm);
+        record = new LossRecord(_step, lastEpoch, "train", terms, LearningRateOf(u), norm);
         _history.Add(record);
         return true;
     }
