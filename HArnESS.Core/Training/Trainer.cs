@@ -57,6 +57,11 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
     private long _lastValidationStep = -1;
     private string? _lastCheckpoint;
     private string? _bestCheckpoint;
+    private bool _started;
+    private bool _stoppedEarly;
+    private long? _resumedFrom;
+    private IEnumerator<TBatch>? _batches;
+    private int _batchesPerEpoch;
 
     /// <summary>Creates a trainer and validates everything (options, modules, sources) at once.</summary>
     /// <param name="modules">The named modules to optimise (at least one, distinct names, no parameter shared).</param>
@@ -172,88 +177,116 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
     public event EventHandler<GradientsReadyEventArgs>? GradientsReady;
 
     /// <summary>Trains until <see cref="TrainerOptions.MaxSteps"/> updates are done (or early stopping), resuming
-    /// first when <see cref="TrainerOptions.Resume"/> allows and a checkpoint is there.</summary>
+    /// first when <see cref="TrainerOptions.Resume"/> allows and a checkpoint is there; then validates (when a
+    /// validation source is given), writes the final checkpoint and the loss-history CSV.</summary>
     /// <param name="progress">Receives a report per update, validation and checkpoint, synchronously on this thread.</param>
     /// <param name="cancellationToken">Checked between updates; on cancellation a checkpoint is written (when
     /// checkpointing is on) and <see cref="OperationCanceledException"/> is thrown.</param>
     /// <exception cref="HArnessNonFiniteLossException">A loss term or the gradient norm was NaN/Inf (and the skip budget, if any, is spent).</exception>
     /// <exception cref="HArnessCheckpointMismatchException">The checkpoint to resume was written under another run config.</exception>
-    public TrainingResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public TrainingResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        RunCore(Options.MaxSteps, finish: true, progress, cancellationToken);
+
+    /// <summary>Trains the next <paramref name="updates"/> updates (fewer when <see cref="TrainerOptions.MaxSteps"/> comes
+    /// first), with periodic validation and checkpoints, but without the end-of-run validation and checkpoint; the
+    /// batch stream stays open for the next call. For staged training (a first stage on some modules, then the
+    /// rest) and for timing single updates. The first call resumes as <see cref="Run"/> does.</summary>
+    /// <param name="updates">Updates to do (positive).</param>
+    /// <param name="progress">Receives a report per update.</param>
+    /// <param name="cancellationToken">As for <see cref="Run"/>.</param>
+    public TrainingResult RunUpdates(int updates, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(updates);
+        return RunCore(Math.Min(Options.MaxSteps, _step + updates), finish: false, progress, cancellationToken);
+    }
+
+    private TrainingResult RunCore(long target, bool finish, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var wasTraining = _modules.Select(m => m.Module.training).ToArray();
-        long? resumedFrom = null;
         try
         {
-            resumedFrom = TryResume(progress);
+            if (!_started)
+            {
+                _resumedFrom = TryResume(progress);
+                _started = true;
+                _batchesPerEpoch = _train.CountBatches(_position.Epoch, EpochSeed(_position.Epoch));
+            }
             var clock = Stopwatch.StartNew();
             long stepsThisRun = 0;
             double audioSeconds = 0;
             var stop = StopReason.MaxSteps;
-            IEnumerator<TBatch>? batches = null;
-            var batchesPerEpoch = _train.CountBatches(_position.Epoch, EpochSeed(_position.Epoch));
             try
             {
                 foreach (var m in _modules) m.Module.train();
-                while (_step < Options.MaxSteps)
+                while (_step < target && !_stoppedEarly)
                 {
                     if (cancellationToken.IsCancellationRequested)
                     {
-                        if (Options.CheckpointDirectory is not null) SaveCheckpoint(progress, batchesPerEpoch);
+                        if (Options.CheckpointDirectory is not null) SaveCheckpoint(progress, _batchesPerEpoch);
                         _log.LogInformation("Training cancelled at step {Step}", _step);
                         cancellationToken.ThrowIfCancellationRequested();
                     }
-                    TrainOneUpdate(ref batches, ref batchesPerEpoch, cancellationToken, progress, out var record, out var seconds);
+                    TrainOneUpdate(ref _batches, ref _batchesPerEpoch, cancellationToken, progress, out var record, out var seconds);
                     audioSeconds += seconds;
                     stepsThisRun++;
                     var rate = audioSeconds / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
                     var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / stepsThisRun * (Options.MaxSteps - _step));
                     if (record is not null)
                     {
-                        var p = Report(TrainingStage.Training, batchesPerEpoch, record.Terms, record.LearningRate, record.GradientNorm, rate, eta);
+                        var p = Report(TrainingStage.Training, _batchesPerEpoch, record.Terms, record.LearningRate, record.GradientNorm, rate, eta);
                         progress?.Report(p);
                         if (_step % Options.LogEvery == 0 || _step == Options.MaxSteps) _log.LogInformation("{Progress}", p);
                     }
                     else
                     {
-                        var p = Report(TrainingStage.Skipped, batchesPerEpoch, new Dictionary<string, double>(), LearningRateOf(_step), double.NaN, rate, eta);
+                        var p = Report(TrainingStage.Skipped, _batchesPerEpoch, new Dictionary<string, double>(), LearningRateOf(_step), double.NaN, rate, eta);
                         progress?.Report(p);
                         continue;
                     }
-                    var validated = false;
-                    if (_valid is not null && Options.ValidateEvery > 0 && _step % Options.ValidateEvery == 0)
-                    {
-                        validated = true;
-                        if (Validate(progress, batchesPerEpoch)) stop = StopReason.EarlyStopping;
-                    }
+                    if (_valid is not null && Options.ValidateEvery > 0 && _step % Options.ValidateEvery == 0 && Validate(progress, _batchesPerEpoch))
+                        _stoppedEarly = true;
                     if (Options.CheckpointDirectory is not null && Options.CheckpointEvery > 0 && _step % Options.CheckpointEvery == 0 && _step < Options.MaxSteps)
-                        SaveCheckpoint(progress, batchesPerEpoch);
-                    if (validated && stop == StopReason.EarlyStopping)
-                    {
+                        SaveCheckpoint(progress, _batchesPerEpoch);
+                    if (_stoppedEarly)
                         _log.LogInformation("Early stopping at step {Step}: no improvement for {Patience} validations (best {Best} at step {BestStep})",
                             _step, Options.EarlyStoppingPatience, _bestMetric, _bestStep);
-                        break;
-                    }
                 }
             }
             finally
             {
-                batches?.Dispose();
+                if (finish)
+                {
+                    _batches?.Dispose();
+                    _batches = null;
+                }
             }
-            if (_valid is not null && _lastValidationStep != _step && stop == StopReason.MaxSteps) Validate(progress, batchesPerEpoch);
-            if (Options.CheckpointDirectory is not null && (resumedFrom != _step || _lastCheckpoint is null)) SaveCheckpoint(progress, batchesPerEpoch);
-            if (Options.CheckpointDirectory is not null) _history.SaveCsv(Path.Combine(Options.CheckpointDirectory, "loss_history.csv"));
-            var done = Report(TrainingStage.Finished, batchesPerEpoch, _history.Records.LastOrDefault(r => r.Split == "train")?.Terms ?? new Dictionary<string, double>(),
-                LearningRateOf(Math.Max(0, _step - 1)), double.NaN, audioSeconds / Math.Max(1e-9, clock.Elapsed.TotalSeconds), TimeSpan.Zero);
-            progress?.Report(done);
-            _log.LogInformation("{Progress}", done);
-            return new TrainingResult(_step, stop, resumedFrom, _skipped, _bestMetric, _bestStep, _lastCheckpoint, _bestCheckpoint, _history);
+            if (_stoppedEarly) stop = StopReason.EarlyStopping;
+            if (finish)
+            {
+                if (_valid is not null && _lastValidationStep != _step && !_stoppedEarly) Validate(progress, _batchesPerEpoch);
+                if (Options.CheckpointDirectory is not null && (_resumedFrom != _step || _lastCheckpoint is null)) SaveCheckpoint(progress, _batchesPerEpoch);
+                if (Options.CheckpointDirectory is not null) _history.SaveCsv(Path.Combine(Options.CheckpointDirectory, "loss_history.csv"));
+                var done = Report(TrainingStage.Finished, _batchesPerEpoch, LastTrainTerms(),
+                    LearningRateOf(Math.Max(0, _step - 1)), double.NaN, audioSeconds / Math.Max(1e-9, clock.Elapsed.TotalSeconds), TimeSpan.Zero);
+                progress?.Report(done);
+                _log.LogInformation("{Progress}", done);
+            }
+            return new TrainingResult(_step, stop, _resumedFrom, _skipped, _bestMetric, _bestStep, _lastCheckpoint, _bestCheckpoint, _history);
         }
         finally
         {
             for (var i = 0; i < _modules.Count; i++) _modules[i].Module.train(wasTraining[i]);
             foreach (var s in _slots) s.Param.requires_grad = true;
         }
+    }
+
+    private IReadOnlyDictionary<string, double> LastTrainTerms()
+    {
+        var records = _history.Records;
+        for (var i = records.Count - 1; i >= 0; i--)
+            if (records[i].Split == "train") return records[i].Terms;
+        return new Dictionary<string, double>();
     }
 
     /// <summary>Copies the float32 master weights into the modules and restores their float32 dtype after mixed
@@ -272,6 +305,8 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        _batches?.Dispose();
+        _batches = null;
         RestoreModules();
         foreach (var (p, rg) in _untrained) p.requires_grad = rg;
         _optimizer.Dispose();
@@ -559,7 +594,7 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
             if (_bestStep is not null && File.Exists(best)) _bestCheckpoint = best;
             _log.LogInformation("Resumed from {File}: step {Step}, {Position}", file, _step, _position);
             var n = _train.CountBatches(_position.Epoch, EpochSeed(_position.Epoch));
-            progress?.Report(Report(TrainingStage.Resumed, n, _history.Records.LastOrDefault(r => r.Split == "train")?.Terms ?? new Dictionary<string, double>(),
+            progress?.Report(Report(TrainingStage.Resumed, n, LastTrainTerms(),
                 double.NaN, double.NaN, 0, null) with { CheckpointPath = file });
             return _step;
         }

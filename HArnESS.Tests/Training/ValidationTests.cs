@@ -78,3 +78,26 @@ public sealed class ValidationTests
         Assert.That(reports[^1].Stage, Is.EqualTo(TrainingStage.Finished));
     }
 }
+
+public sealed class RunUpdatesTests
+{
+    [Test]
+    public void UpdatesInSeveralCallsEqualOneRun()
+    {
+        double[] Losses(bool staged)
+        {
+            using var model = TrainingTestKit.Mlp(71);
+            using var trainer = new Trainer<TrainingTestKit.PairBatch>([new("mlp", model)], new TrainingTestKit.MseObjective(model),
+                TrainingTestKit.Source(TrainingTestKit.Pairs(10, 3), 4), new TrainerOptions { MaxSteps = 7 });
+            if (staged)
+            {
+                Assert.That(trainer.RunUpdates(3).Steps, Is.EqualTo(3));
+                Assert.That(trainer.RunUpdates(2).Steps, Is.EqualTo(5));
+                Assert.That(trainer.RunUpdates(10).Steps, Is.EqualTo(7), "stops at MaxSteps");
+            }
+            else trainer.Run();
+            return trainer.History.Records.Select(r => r.Terms["total"]).ToArray();
+        }
+        Assert.That(Losses(staged: true), Is.EqualTo(Losses(staged: false)));
+    }
+}
