@@ -159,7 +159,10 @@ public sealed class WaveBatch : IDisposable
         var data = new float[items.Count * t];
         for (var i = 0; i < items.Count; i++) items[i].Samples.CopyTo(data, i * t);
         var lengths = items.Select(i => (long)i.Samples.Length).ToArray();
-        return new WaveBatch(tensor(data, [items.Count, t]), tensor(lengths), lengths);
+        // Copies in libtorch's aligned memory (a tensor over a pinned managed array sums in an alignment-dependent order).
+        using var wave = tensor(data, [items.Count, t]);
+        using var len = tensor(lengths);
+        return new WaveBatch(wave.clone(), len.clone(), lengths);
     }
 
     /// <summary>Disposes the tensors.</summary>

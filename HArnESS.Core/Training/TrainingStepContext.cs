@@ -48,12 +48,16 @@ public sealed class TrainingStepContext
     public Random Random { get; }
 
     /// <summary>Moves a floating-point input to <see cref="Device"/> and <see cref="ComputeDType"/>; other dtypes
-    /// (lengths, masks, labels) only move.</summary>
+    /// (lengths, masks, labels) only move. The result is always a new tensor in libtorch's own (64-byte aligned)
+    /// memory: <c>torch.tensor(float[])</c> wraps a pinned managed array whose alignment changes from run to run,
+    /// and libtorch's vectorised kernels then sum in a different order (last-bit differences), which would break
+    /// bit-exact resume.</summary>
     /// <param name="input">A batch tensor.</param>
     public Tensor CastInput(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var t = input.device == Device ? input.alias() : input.to(Device);
-        return t.is_floating_point() && t.dtype != ComputeDType ? t.to_type(ComputeDType) : t;
+        var target = input.is_floating_point() ? ComputeDType : input.dtype;
+        if (input.device == Device && input.dtype == target) return input.clone();
+        return input.to(target, Device, copy: true);
     }
 }

@@ -7,6 +7,19 @@ namespace HArnESS.Tests.Training;
 
 public sealed class ResumeTests
 {
+    // Bit-exact comparisons: one intra-op thread, so no reduction order depends on how many threads the BLAS got.
+    private int _threads;
+
+    [SetUp]
+    public void OneThread()
+    {
+        _threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(1);
+    }
+
+    [TearDown]
+    public void RestoreThreads() => TorchSharp.torch.set_num_threads(_threads);
+
     private static string Worker => Path.Combine(AppContext.BaseDirectory, "HArnESS.TestWorker.dll");
 
     private static Process Start(string dir, params string[] extra)
@@ -160,5 +173,54 @@ public sealed class ResumeTests
         Assert.That(e.Message, Does.Contain("no intact checkpoint").And.Contain(tmp.Path));
         t.Dispose();
         m.Dispose();
+    }
+}
+
+public sealed class CancellationTests
+{
+    // Bit-exact comparisons: one intra-op thread, so no reduction order depends on how many threads the BLAS got.
+    private int _threads;
+
+    [SetUp]
+    public void OneThread()
+    {
+        _threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(1);
+    }
+
+    [TearDown]
+    public void RestoreThreads() => TorchSharp.torch.set_num_threads(_threads);
+
+    [Test]
+    public void CancellingWritesACheckpointThatResumesExactly()
+    {
+        using var tmp = TestPaths.NewTempDirectory();
+        var items = TrainingTestKit.Pairs(12, 8);
+        var options = new TrainerOptions { MaxSteps = 9, CheckpointDirectory = tmp.File("cancelled"), CheckpointEvery = 100 };
+
+        double[] straight;
+        using (var model = TrainingTestKit.Mlp(81))
+        using (var trainer = new Trainer<TrainingTestKit.PairBatch>([new("mlp", model)], new TrainingTestKit.MseObjective(model),
+                   TrainingTestKit.Source(items, 4), options with { CheckpointDirectory = tmp.File("straight") }))
+            straight = trainer.Run().History.Records.Select(r => r.Terms["total"]).ToArray();
+
+        using var cts = new CancellationTokenSource();
+        using (var model = TrainingTestKit.Mlp(81))
+        using (var trainer = new Trainer<TrainingTestKit.PairBatch>([new("mlp", model)], new TrainingTestKit.MseObjective(model),
+                   TrainingTestKit.Source(items, 4), options))
+        {
+            Assert.Throws<OperationCanceledException>(() => trainer.Run(new TrainingTestKit.SyncProgress(p =>
+            {
+                if (p.Stage == TrainingStage.Training && p.Step == 4) cts.Cancel();
+            }), cts.Token));
+        }
+        Assert.That(TrainingCheckpoint.List(tmp.File("cancelled")).Select(Path.GetFileName), Is.EqualTo(new[] { "step-00000004.safetensors" }));
+
+        using var model2 = TrainingTestKit.Mlp(81);
+        using var resumed = new Trainer<TrainingTestKit.PairBatch>([new("mlp", model2)], new TrainingTestKit.MseObjective(model2),
+            TrainingTestKit.Source(items, 4), options);
+        var result = resumed.Run();
+        Assert.That(result.ResumedFromStep, Is.EqualTo(4));
+        Assert.That(result.History.Records.Select(r => r.Terms["total"]), Is.EqualTo(straight));
     }
 }

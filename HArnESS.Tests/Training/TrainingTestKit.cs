@@ -42,9 +42,15 @@ internal static class TrainingTestKit
         }).ToArray();
     }
 
-    public static PairBatch MakeBatch(IReadOnlyList<(float[] X, float[] Y)> items) =>
-        new(tensor(items.SelectMany(i => i.X).ToArray(), [items.Count, items[0].X.Length]),
-            tensor(items.SelectMany(i => i.Y).ToArray(), [items.Count, items[0].Y.Length]));
+    // torch.tensor(float[]) wraps the pinned managed array, whose alignment varies from run to run, and libtorch's
+    // vectorised kernels then sum in a different order (last-bit differences); a clone lives in libtorch's 64-byte
+    // aligned memory, so runs repeat bit for bit.
+    public static PairBatch MakeBatch(IReadOnlyList<(float[] X, float[] Y)> items)
+    {
+        using var x = tensor(items.SelectMany(i => i.X).ToArray(), [items.Count, items[0].X.Length]);
+        using var y = tensor(items.SelectMany(i => i.Y).ToArray(), [items.Count, items[0].Y.Length]);
+        return new(x.clone(), y.clone());
+    }
 
     public static InMemoryBatchSource<(float[] X, float[] Y), PairBatch> Source(IReadOnlyList<(float[] X, float[] Y)> items, int batchSize, bool shuffle = true) =>
         new(items, batchSize, MakeBatch, shuffle, name: $"pairs {items.Count}");
