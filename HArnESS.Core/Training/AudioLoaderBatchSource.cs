@@ -5,9 +5,9 @@ namespace HArnESS.Training;
 /// <summary>
 /// Adapts an <see cref="AudioLoader"/> to <see cref="IBatchSource{TBatch}"/>. The loader's own
 /// <see cref="AudioLoaderOptions.Seed"/> and the epoch decide shuffles and random crops (the trainer's epoch seed is
-/// not used; the signature says so), so the batches of an epoch repeat exactly. Starting mid-epoch reads and discards
-/// the earlier batches of that epoch (their audio is read, then disposed); a loader that can plan batches without
-/// reading them (the seeded batch planner) only needs another implementation of this interface.
+/// not used; the signature says so), so the batches of an epoch repeat exactly: its <see cref="BatchPlanner"/> plans
+/// an epoch from the manifest sizes alone, and starting mid-epoch (<see cref="AudioLoader.SetPosition"/>) skips the
+/// earlier batches without reading their audio.
 /// </summary>
 public sealed class AudioLoaderBatchSource : IBatchSource<AudioBatch>
 {
@@ -28,11 +28,7 @@ public sealed class AudioLoaderBatchSource : IBatchSource<AudioBatch>
     public string Signature { get; }
 
     /// <inheritdoc />
-    public int CountBatches(int epoch, long epochSeed)
-    {
-        _loader.SetEpoch(epoch);
-        return _loader.Count;
-    }
+    public int CountBatches(int epoch, long epochSeed) => _loader.Planner.Plan(epoch).Count;
 
     /// <inheritdoc />
     public IEnumerable<AudioBatch> Read(int epoch, int startBatch, long epochSeed, CancellationToken cancellationToken = default)
@@ -43,16 +39,10 @@ public sealed class AudioLoaderBatchSource : IBatchSource<AudioBatch>
 
     private IEnumerable<AudioBatch> ReadCore(int epoch, int startBatch, CancellationToken ct)
     {
-        _loader.SetEpoch(epoch);
-        var i = 0;
+        _loader.SetPosition(epoch, startBatch);
         foreach (var batch in _loader)
         {
             ct.ThrowIfCancellationRequested();
-            if (i++ < startBatch)
-            {
-                batch.Dispose();
-                continue;
-            }
             yield return batch;
         }
     }

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using HArnESS.Checkpoints;
+using HArnESS.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
