@@ -42,7 +42,7 @@ public sealed class PackageTests
 
     [TestCase("HArnESS.Core", new[] { "TorchSharp" })]
     [TestCase("HArnESS.Distillation", new[] { "HArnESS.Core", "TorchSharp" })]
-    [TestCase("HArnESS.Downstream", new[] { "HArnESS.Distillation", "TorchSharp" })]
+    [TestCase("HArnESS.Downstream", new[] { "HArnESS.Core", "TorchSharp" })]
     public void PackageCarriesMetadataDocsAndOnlyManagedDependencies(string id, string[] mustDependOn)
     {
         var nupkg = Path.Combine(_output!.Path, $"{id}.0.1.0.nupkg");
