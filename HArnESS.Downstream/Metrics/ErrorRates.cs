@@ -1,11 +1,10 @@
-using System.Globalization;
-using System.Text;
+using HArnESS.Downstream.Text;
 
 namespace HArnESS.Downstream.Metrics;
 
 /// <summary>Word and character error rates over a corpus (Levenshtein alignment per utterance, counts summed, as
 /// jiwer's <c>wer</c>/<c>cer</c> and sclite compute them). Apply the same text normalisation to references and
-/// hypotheses before calling (see <c>HArnESS.Downstream.Text.TextNormalizer</c>).</summary>
+/// hypotheses before calling (see <see cref="Text.TextNormalizer"/>, or pass <see cref="Text.TextNormalizationOptions"/> to the overloads that take them).</summary>
 public static class ErrorRates
 {
     /// <summary>Word error rate: tokens are the white-space separated words.</summary>
@@ -24,6 +23,31 @@ public static class ErrorRates
     /// <exception cref="ArgumentException">The lists are empty or differ in length, or every reference is empty (N = 0).</exception>
     public static ErrorRate Character(IReadOnlyList<string> references, IReadOnlyList<string> hypotheses, bool includeSpaces = true) =>
         Compute(references, hypotheses, s => Characters(s, includeSpaces));
+
+    /// <summary>Word error rate after normalising references and hypotheses with the same options.</summary>
+    /// <param name="references">Reference transcripts.</param>
+    /// <param name="hypotheses">Hypotheses, one per reference, same order.</param>
+    /// <param name="normalization">Applied identically to both sides.</param>
+    /// <exception cref="ArgumentException">As <see cref="Word(IReadOnlyList{string}, IReadOnlyList{string})"/>.</exception>
+    public static ErrorRate Word(IReadOnlyList<string> references, IReadOnlyList<string> hypotheses, TextNormalizationOptions normalization) =>
+        Word(Normalize(references, normalization), Normalize(hypotheses, normalization));
+
+    /// <summary>Character error rate after normalising references and hypotheses with the same options.</summary>
+    /// <param name="references">Reference transcripts.</param>
+    /// <param name="hypotheses">Hypotheses, one per reference, same order.</param>
+    /// <param name="normalization">Applied identically to both sides.</param>
+    /// <param name="includeSpaces">Count word-separating spaces as characters.</param>
+    /// <exception cref="ArgumentException">As <see cref="Character(IReadOnlyList{string}, IReadOnlyList{string}, bool)"/>.</exception>
+    public static ErrorRate Character(IReadOnlyList<string> references, IReadOnlyList<string> hypotheses, TextNormalizationOptions normalization,
+        bool includeSpaces = true) =>
+        Character(Normalize(references, normalization), Normalize(hypotheses, normalization), includeSpaces);
+
+    private static string[] Normalize(IReadOnlyList<string> texts, TextNormalizationOptions normalization)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(normalization);
+        return texts.Select(t => t is null ? null! : TextNormalizer.Normalize(t, normalization)).ToArray();
+    }
 
     /// <summary>The words of a transcript (split on any white space).</summary>
     public static string[] Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
