@@ -43,7 +43,7 @@ public sealed class WeightedLayerSum : nn.Module<Tensor, Tensor>, ILayerCombiner
         using var scope = NewDisposeScope();
         var x = LayerNorm ? nn.functional.layer_norm(stacked, [stacked.shape[3]]) : stacked;
         var w = weights.softmax(0).to_type(x.dtype).view(NumLayers, 1, 1, 1);
-        return (w * x).sum(0).MoveToOuterDisposeScope();
+        return (w * x).sum(dim: 0).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>
