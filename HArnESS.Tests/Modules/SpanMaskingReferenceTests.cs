@@ -85,6 +85,8 @@ public sealed class SpanMaskingReferenceTests
         var refStd = s.GetProperty("count_std").GetDouble();
         var refRuns = s.GetProperty("runs").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         var got = Draw(s, Math.Min(n, 1500), 20261201);
+        TestContext.Out.WriteLine(FormattableString.Invariant(
+            $"{s.GetProperty("name").GetString()}: masked/row HArnESS {got.CountMean:F3} ± {got.CountStd:F3} [{got.MinCount}, {got.MaxCount}], torchaudio {refMean:F3} ± {refStd:F3}; empty batches {got.EmptyBatches}/{got.Trials} vs {s.GetProperty("empty_batches").GetInt32()}/{n}"));
 
         // Masked frames per row: mean within 5 standard errors, spread within 15 %.
         var se = Math.Sqrt(refStd * refStd / n + got.CountStd * got.CountStd / got.Trials);
