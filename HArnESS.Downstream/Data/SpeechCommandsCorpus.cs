@@ -109,6 +109,45 @@ public sealed class SpeechCommandsCorpus
         return new SpeechCommandsCorpus(full, new LabelSet(classes), Split(train, 0), Split(valid, 1), Split(test, 2));
     }
 
+    /// <summary>Writes the three splits as fairseq manifests with a class label file each, so the corpus loads
+    /// with <c>AudioDataset.Load(path, null, labelName)</c> like the demo corpus: <c>train.tsv</c>, <c>valid.tsv</c>,
+    /// <c>test.tsv</c> (root = the corpus folder) beside <c>train.&lt;labelName&gt;</c>, …; the silence clips are cut from
+    /// the noise files into <c>_silence_/&lt;split&gt;_&lt;n&gt;.wav</c> under <paramref name="outputDir"/> and listed by absolute path.</summary>
+    /// <param name="outputDir">Folder to write to (created if needed).</param>
+    /// <param name="labelName">Extension of the label files. Default <c>kws</c>.</param>
+    /// <returns>The manifest paths, train / validation / test.</returns>
+    /// <exception cref="HArnessDataException">A noise file cannot be read or a file cannot be written.</exception>
+    public (string Train, string Validation, string Test) Export(string outputDir, string labelName = "kws")
+    {
+        ArgumentNullException.ThrowIfNull(outputDir);
+        ArgumentException.ThrowIfNullOrWhiteSpace(labelName);
+        var dir = Path.GetFullPath(outputDir);
+        Directory.CreateDirectory(dir);
+        string Write(string split, IReadOnlyList<SpeechCommandsItem> items)
+        {
+            var entries = new List<HArnESS.Data.ManifestEntry>(items.Count);
+            var k = 0;
+            foreach (var item in items)
+            {
+                if (item.Word != BackgroundNoiseFolder)
+                {
+                    entries.Add(new HArnESS.Data.ManifestEntry(item.RelativePath, item.NumSamples));
+                    continue;
+                }
+                var clip = WavReader.ReadRange(Path.Combine(Root, item.RelativePath), item.OffsetSamples, item.NumSamples);
+                var path = Path.Combine(dir, "_silence_", $"{split}_{k++:D5}.wav");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                WavWriter.Write(path, clip);
+                entries.Add(new HArnESS.Data.ManifestEntry(path, clip.Frames));
+            }
+            var tsv = Path.Combine(dir, split + ".tsv");
+            new HArnESS.Data.Manifest(Root, entries).Save(tsv, absoluteRoot: true);
+            HArnESS.Data.LabelFile.Save(Path.ChangeExtension(tsv, "." + labelName), items.Select(i => i.Label));
+            return tsv;
+        }
+        return (Write("train", Train), Write("valid", Validation), Write("test", Test));
+    }
+
     private static string[] ReadList(string root, string name)
     {
         var path = Path.Combine(root, name);

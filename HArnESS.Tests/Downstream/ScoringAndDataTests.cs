@@ -168,6 +168,15 @@ public sealed class DownstreamDataTests
         // Same options, same corpus (deterministic draw).
         var again = SpeechCommandsCorpus.Load(dir.Path, options);
         Assert.That(again.Train, Is.EqualTo(corpus.Train));
+        // Exported as manifests + label files, the corpus loads like the demo corpus (silence clips cut into WAVs).
+        using var outDir = TestPaths.NewTempDirectory();
+        var (train, _, test) = corpus.Export(outDir.Path);
+        var data = AudioDataset.Load(train, null, "kws");
+        Assert.That(data.Count, Is.EqualTo(corpus.Train.Count));
+        Assert.That(data.Labels["kws"].Lines, Is.EqualTo(corpus.Train.Select(i => i.Label)));
+        var silenceIndex = corpus.Train.ToList().FindIndex(i => i.Label == "_silence_");
+        Assert.That(data.Read(silenceIndex).Samples, Has.Length.EqualTo(16000));
+        Assert.That(AudioDataset.Load(test, null, "kws").Count, Is.EqualTo(corpus.Test.Count));
         // Every word its own class: no unknown class.
         var all = SpeechCommandsCorpus.Load(dir.Path, new SpeechCommandsOptions { Keywords = null, SilencePercentage = 0 });
         Assert.That(all.Labels.Classes, Is.EqualTo(new[] { "cat", "dog", "no", "up", "yes" }));
