@@ -142,7 +142,7 @@ public static class DownstreamEvaluator
                     using var features = upstream.Extract(batch.Waveforms, batch.Lengths);
                     onBatch(features, batch);
                     seconds += sw.Elapsed.TotalSeconds;
-                    audio += batch.LengthsArray.Sum() / 16_000.0;
+                    audio += batch.LengthsArray.Sum() / (double)dataset.Options.SampleRate;
                 }
             }
         }

@@ -11,10 +11,10 @@ namespace HArnESS.Downstream.Upstream;
 /// which of its parameters train at each update (<see cref="UpstreamOptions"/>), and reports its size and cost for the
 /// evaluation table. It does not own the encoder.
 /// </summary>
-public sealed partial class UpstreamModel
+public sealed class UpstreamModel
 {
-    [GeneratedRegex(@"(^|\.)layers\.(\d+)\.")]
-    private static partial Regex LayerIndex();
+    // A plain field, not [GeneratedRegex]: the generated member would carry a summary-less doc entry.
+    private static readonly Regex LayerIndex = new(@"(^|\.)layers\.(\d+)\.", RegexOptions.CultureInvariant);
 
     /// <summary>Wraps an encoder.</summary>
     /// <param name="encoder">The encoder (the caller keeps ownership).</param>
@@ -73,7 +73,7 @@ public sealed partial class UpstreamModel
                 if (!(isFrontEnd && Options.FreezeFeatureExtractor)) list.Add(p);
                 continue;
             }
-            var m = LayerIndex().Match(name);
+            var m = LayerIndex.Match(name);
             if (m.Success && int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) >= first) list.Add(p);
             else if (name.StartsWith("encoder.layer_norm", StringComparison.Ordinal) && Encoder.Config.LayerNormFirst) list.Add(p);
         }
