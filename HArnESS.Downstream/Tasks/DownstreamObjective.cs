@@ -46,11 +46,13 @@ public sealed class DownstreamObjective
     /// upstream trains only once its freeze period has passed).</summary>
     /// <param name="batch">The batch; tasks whose label set it lacks are skipped.</param>
     /// <param name="update">The update being computed (0-based).</param>
+    /// <param name="applyFreezing">Set the upstream's <c>requires_grad</c> flags for this update
+    /// (<see cref="UpstreamModel.ApplyFreezing"/>); false when a trainer owns them.</param>
     /// <returns>Terms named <c>task.term</c> with weight = task weight × term weight; empty when no task has labels in the batch.</returns>
-    public IReadOnlyList<TaskLossTerm> Compute(AudioBatch batch, long update)
+    public IReadOnlyList<TaskLossTerm> Compute(AudioBatch batch, long update, bool applyFreezing = true)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        Upstream.ApplyFreezing(update);
+        if (applyFreezing) Upstream.ApplyFreezing(update);
         var active = _tasks.Where(t => batch.Labels.ContainsKey(t.Task.LabelName)).ToArray();
         if (active.Length == 0) return [];
         using var scope = NewDisposeScope();
