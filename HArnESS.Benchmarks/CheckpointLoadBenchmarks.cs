@@ -5,6 +5,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
 using HArnESS.Runtime;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Benchmarks;

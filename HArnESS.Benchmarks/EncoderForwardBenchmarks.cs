@@ -38,18 +38,24 @@ public class EncoderForwardBenchmarks
     [ParamsSource(nameof(Models))]
     public string Model { get; set; } = "hubert-base";
 
-    /// <summary>hubert-base, distilhubert and fbank-student, or the comma-separated list in HARNESS_BENCH_MODELS.</summary>
+    /// <summary>hubert-base, distilhubert, fbank-student and subsampler-student (80 Mel → Conv1d(k 5, stride 2) + GLU
+    /// → 512 → DistilHuBERT's transformer), or the comma-separated list in HARNESS_BENCH_MODELS.</summary>
     public static IEnumerable<string> Models() =>
         Environment.GetEnvironmentVariable("HARNESS_BENCH_MODELS") is { Length: > 0 } list
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : ["hubert-base", "distilhubert", "fbank-student"];
+            : ["hubert-base", "distilhubert", "fbank-student", "subsampler-student"];
 
     [Params(1, 8)]
     public int Batch { get; set; } = 1;
 
     /// <summary>The encoder config a benchmark name stands for.</summary>
     public static SpeechEncoderConfig ConfigFor(string model) =>
-        model == "fbank-student" ? EncoderPresets.FbankDistilHubert : EncoderPresets.Get(model);
+        model switch
+        {
+            "fbank-student" => EncoderPresets.FbankDistilHubert,
+            "subsampler-student" => EncoderPresets.DistilHubert with { FrontEnd = new HArnESS.Modules.Conv1dSubsamplerConfig() },
+            _ => EncoderPresets.Get(model),
+        };
 
     [GlobalSetup]
     public void Setup()
@@ -58,9 +64,15 @@ public class EncoderForwardBenchmarks
         manual_seed(0);
         _model = new SpeechEncoder(ConfigFor(Model));
         _model.eval();
-        _input = _model.Config.FrontEnd == FrontEndKind.Fbank
-            ? randn(Batch, 1 + (Samples - EncoderCost.FbankWindowSamples) / EncoderCost.FbankShiftSamples, _model.Config.FbankMelBins)
-            : randn(Batch, Samples) * 0.1;
+        var frontEnd = _model.Config.FrontEnd;
+        _input = frontEnd.TakesWaveforms
+            ? randn(Batch, Samples) * 0.1
+            : randn(Batch, frontEnd.InputFrames(Samples), frontEnd switch
+            {
+                HArnESS.Modules.FbankFrontEndConfig f => f.Input.FeatureDim,
+                HArnESS.Modules.Conv1dSubsamplerConfig c => c.Input.FeatureDim,
+                _ => throw new InvalidOperationException($"No benchmark input for front-end '{frontEnd.Kind}'."),
+            });
     }
 
     [Benchmark]
@@ -68,7 +80,7 @@ public class EncoderForwardBenchmarks
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        using var output = _model!.Config.FrontEnd == FrontEndKind.Fbank ? _model.ForwardFeatures(_input!) : _model.Forward(_input!);
+        using var output = _model!.ForwardFeatures(_input!);
         return output.LastHiddenState.shape[1];
     }
 

@@ -1,3 +1,4 @@
+using HArnESS.Tests.Targets;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using HArnESS.Distillation.Targets;

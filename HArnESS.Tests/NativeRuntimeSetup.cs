@@ -7,10 +7,13 @@ namespace HArnESS.Tests;
 [SetUpFixture]
 public sealed class NativeRuntimeSetup
 {
+    /// <summary>The state every test starts from (threads, dtype, device); <see cref="RuntimeState"/> restores it.</summary>
+    internal static RuntimeInfo Started { get; private set; } = null!;
+
     [OneTimeSetUp]
     public void StartRuntime()
     {
-        var info = HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, Seed = 1234 });
-        TestContext.Progress.WriteLine($"HArnESS runtime: {info}");
+        Started = HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, Seed = 1234 });
+        TestContext.Progress.WriteLine($"HArnESS runtime: {Started}");
     }
 }

@@ -9,8 +9,9 @@ public sealed class CheckpointContents : IDisposable
 {
     /// <summary>Creates the contents.</summary>
     public CheckpointContents(Dictionary<string, Tensor> stateDict, SpeechEncoderConfig config, CheckpointLayout layout,
-        string weightsPath, string configSource, IReadOnlyList<string> ignoredKeys)
+        string weightsPath, string configSource, IReadOnlyList<string> ignoredKeys, IReadOnlyList<InferredConfigField>? inferred = null)
     {
+        InferredFields = inferred ?? [];
         StateDict = stateDict;
         Config = config;
         Layout = layout;
@@ -33,6 +34,9 @@ public sealed class CheckpointContents : IDisposable
 
     /// <summary>Where <see cref="Config"/> came from: "options", a config.json path, "fairseq cfg", or "inferred from tensor shapes".</summary>
     public string ConfigSource { get; }
+
+    /// <summary>Config values chosen because the checkpoint did not state them (empty unless the config was inferred).</summary>
+    public IReadOnlyList<InferredConfigField> InferredFields { get; }
 
     /// <summary>Checkpoint keys of heads an encoder does not use (original names).</summary>
     public IReadOnlyList<string> IgnoredKeys { get; }

@@ -19,20 +19,20 @@ public static partial class CheckpointKeyMap
 
     private static readonly (Regex Pattern, string Replacement)[] FairseqRules =
     [
-        (new(@"^feature_extractor\.conv_layers\.(\d+)\.0\.(weight|bias)$"), "feature_extractor.conv_layers.$1.conv.$2"),
+        (new(@"^feature_extractor\.conv_layers\.([0-9]{1,4})\.0\.(weight|bias)$"), "feature_extractor.conv_layers.$1.conv.$2"),
         (new(@"^feature_extractor\.conv_layers\.0\.2\.(weight|bias)$"), "feature_extractor.conv_layers.0.layer_norm.$1"),
-        (new(@"^feature_extractor\.conv_layers\.(\d+)\.2\.1\.(weight|bias)$"), "feature_extractor.conv_layers.$1.layer_norm.$2"),
+        (new(@"^feature_extractor\.conv_layers\.([0-9]{1,4})\.2\.1\.(weight|bias)$"), "feature_extractor.conv_layers.$1.layer_norm.$2"),
         (new(@"^post_extract_proj\.(weight|bias)$"), "feature_projection.projection.$1"),
         (new(@"^layer_norm\.(weight|bias)$"), "feature_projection.layer_norm.$1"),
         (new(@"^encoder\.pos_conv\.0\.(bias|weight_g|weight_v)$"), "encoder.pos_conv_embed.conv.$1"),
         (new(@"^encoder\.pos_conv\.0\.parametrizations\.weight\.original0$"), "encoder.pos_conv_embed.conv.weight_g"),
         (new(@"^encoder\.pos_conv\.0\.parametrizations\.weight\.original1$"), "encoder.pos_conv_embed.conv.weight_v"),
         (new(@"^encoder\.layer_norm\.(weight|bias)$"), "encoder.layer_norm.$1"),
-        (new(@"^encoder\.layers\.(\d+)\.self_attn\.(k|v|q|out)_proj\.(weight|bias)$"), "encoder.layers.$1.attention.$2_proj.$3"),
-        (new(@"^encoder\.layers\.(\d+)\.self_attn_layer_norm\.(weight|bias)$"), "encoder.layers.$1.layer_norm.$2"),
-        (new(@"^encoder\.layers\.(\d+)\.fc1\.(weight|bias)$"), "encoder.layers.$1.feed_forward.intermediate_dense.$2"),
-        (new(@"^encoder\.layers\.(\d+)\.fc2\.(weight|bias)$"), "encoder.layers.$1.feed_forward.output_dense.$2"),
-        (new(@"^encoder\.layers\.(\d+)\.final_layer_norm\.(weight|bias)$"), "encoder.layers.$1.final_layer_norm.$2"),
+        (new(@"^encoder\.layers\.([0-9]{1,4})\.self_attn\.(k|v|q|out)_proj\.(weight|bias)$"), "encoder.layers.$1.attention.$2_proj.$3"),
+        (new(@"^encoder\.layers\.([0-9]{1,4})\.self_attn_layer_norm\.(weight|bias)$"), "encoder.layers.$1.layer_norm.$2"),
+        (new(@"^encoder\.layers\.([0-9]{1,4})\.fc1\.(weight|bias)$"), "encoder.layers.$1.feed_forward.intermediate_dense.$2"),
+        (new(@"^encoder\.layers\.([0-9]{1,4})\.fc2\.(weight|bias)$"), "encoder.layers.$1.feed_forward.output_dense.$2"),
+        (new(@"^encoder\.layers\.([0-9]{1,4})\.final_layer_norm\.(weight|bias)$"), "encoder.layers.$1.final_layer_norm.$2"),
         (new(@"^mask_emb$"), "masked_spec_embed"),
     ];
 
@@ -109,8 +109,29 @@ public static partial class CheckpointKeyMap
         }
     }
 
+    /// <summary>
+    /// Largest module index a kept key may carry in a numeric name segment (<c>encoder.layers.N.</c>,
+    /// <c>conv_layers.N.</c>): 1023. Indices size the model built from the names, so a file cannot ask for more.
+    /// </summary>
+    public const int MaxModuleIndex = 1023;
+
+    /// <summary>
+    /// The module index of a dotted name segment: ASCII digits only (never other Unicode digits, which .NET's
+    /// <c>\d</c> would match), at most <see cref="MaxModuleIndex"/>. Null when the segment is not such an index.
+    /// </summary>
+    /// <param name="segment">One segment of a dotted key.</param>
+    public static int? ParseModuleIndex(ReadOnlySpan<char> segment)
+    {
+        if (segment.Length is 0 or > 4 || segment.ContainsAnyExceptInRange('0', '9')) return null;
+        int v = int.Parse(segment, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+        return v <= MaxModuleIndex ? v : null;
+    }
+
     /// <summary>Maps every key; returns the renamed entries and the ignored keys.</summary>
-    /// <exception cref="HArnessCheckpointException">Two checkpoint keys map to the same name.</exception>
+    /// <exception cref="HArnessCheckpointException">
+    /// Two checkpoint keys map to the same name, or a kept key has a numeric segment that is not an ASCII index up to
+    /// <see cref="MaxModuleIndex"/> (say <c>encoder.layers.2147483646.fc1.weight</c>, or Arabic-Indic digits).
+    /// </exception>
     public static (Dictionary<string, T> Mapped, List<string> Ignored) MapAll<T>(
         IReadOnlyDictionary<string, T> entries, CheckpointLayout layout, string? filePath = null)
     {
@@ -125,12 +146,26 @@ public static partial class CheckpointKeyMap
                 ignored.Add(key);
                 continue;
             }
+            CheckIndices(key, name, filePath);
             if (!from.TryAdd(name, key))
                 throw new HArnessCheckpointException($"Checkpoint keys '{from[name]}' and '{key}' both map to '{name}' ({layout} layout).", filePath);
             mapped[name] = value;
         }
         ignored.Sort(StringComparer.Ordinal);
         return (mapped, ignored);
+    }
+
+    private static void CheckIndices(string key, string name, string? filePath)
+    {
+        foreach (var range in name.AsSpan().Split('.'))
+        {
+            var seg = name.AsSpan()[range];
+            bool digits = seg.Length > 0;
+            foreach (var c in seg) digits &= char.IsDigit(c);
+            if (digits && ParseModuleIndex(seg) is null)
+                throw new HArnessCheckpointException(
+                    $"Checkpoint key '{key}' has module index '{seg}', which is not an ASCII number from 0 to {MaxModuleIndex}.", filePath);
+        }
     }
 
     private static string StripPrefix(string key, IReadOnlyList<string> prefixes)

@@ -1,4 +1,6 @@
 using HArnESS.Encoders;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
 
 namespace HArnESS.Checkpoints;
@@ -17,7 +19,8 @@ public sealed record CheckpointLoadOptions
     public SpeechEncoderConfig? Config { get; init; }
 
     /// <summary>Attention heads when the config is inferred from tensor shapes (heads cannot be seen in the weights).
-    /// Null: 768 → 12, 1024/1280/1920 → 16, otherwise <c>dim / 64</c>.</summary>
+    /// Null: only the published widths get a head count (768 → 12, 1024/1280/1920 → 16, listed in
+    /// <see cref="LoadReport.Inferred"/>); any other width without a config is refused, naming this option.</summary>
     public int? NumHeads { get; init; }
 
     /// <summary>Conv strides when the config is inferred from tensor shapes (strides cannot be seen in the weights).
@@ -33,6 +36,10 @@ public sealed record CheckpointLoadOptions
 
     /// <summary>Element type the loaded model is converted to (the stored float type when null, usually float32).</summary>
     public ScalarType? DType { get; init; }
+
+    /// <summary>Where the load logs: every inferred config field (warning), a lenient load's report (warning when it
+    /// is not clean). Default <see cref="NullLoggerFactory.Instance"/>.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary>The default options.</summary>
     public static CheckpointLoadOptions Default { get; } = new();

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using HArnESS.Encoders;
 using HArnESS.Runtime;
+using HArnESS.Serialization;
+using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace HArnESS.Checkpoints;
@@ -56,7 +58,13 @@ public static class CheckpointLoader
 
             var layout = CheckpointKeyMap.DetectLayout(raw.Keys);
             var (mapped, ignored) = CheckpointKeyMap.MapAll(raw, layout, weights);
-            var (config, source) = ChooseConfig(options, configPath, layout, pickleRoot, mapped, weights);
+            var (config, source, inferred) = ChooseConfig(options, configPath, layout, pickleRoot, mapped, weights);
+            if (inferred.Count > 0)
+            {
+                var logger = options.LoggerFactory.CreateLogger(typeof(CheckpointLoader).FullName!);
+                foreach (var f in inferred)
+                    logger.LogWarning("Checkpoint '{Path}' has no config: inferred {Option} = {Value} ({Reason}).", weights, f.Option, f.Value, f.Reason);
+            }
             // A config that asks for masked_spec_embed (mask_time_prob > 0) while the checkpoint has none
             // (torchaudio, some exports) would leave it random: the model is built without it instead.
             if (config.HasMaskEmbedding && !mapped.ContainsKey("masked_spec_embed") && options.Config is null)
@@ -76,7 +84,7 @@ public static class CheckpointLoader
                 foreach (var t in tensors.Values) t.Dispose();
                 throw;
             }
-            return new CheckpointContents(tensors, config, layout, weights, source, ignored);
+            return new CheckpointContents(tensors, config, layout, weights, source, ignored, inferred);
         }
         finally
         {
@@ -134,14 +142,20 @@ public static class CheckpointLoader
         return d;
     }
 
-    private static (SpeechEncoderConfig, string) ChooseConfig(CheckpointLoadOptions options, string? configPath,
+    private static (SpeechEncoderConfig, string, IReadOnlyList<InferredConfigField>) ChooseConfig(CheckpointLoadOptions options, string? configPath,
         CheckpointLayout layout, object? pickleRoot, Dictionary<string, CheckpointTensor> mapped, string weights)
     {
-        if (options.Config is { } given) return (given, "options");
-        if (configPath is not null && layout == CheckpointLayout.HuggingFace) return (HfConfigJson.Read(configPath), configPath);
-        if (layout == CheckpointLayout.Fairseq && FairseqConfig.TryRead(pickleRoot, weights) is { } fs) return (fs, "fairseq cfg");
+        if (options.Config is { } given)
+        {
+            given.Validate("CheckpointLoadOptions.Config");
+            return (given, "options", []);
+        }
+        if (configPath is not null && layout == CheckpointLayout.HuggingFace) return (HfConfigJson.Read(configPath), configPath, []);
+        if (layout == CheckpointLayout.Fairseq && FairseqConfig.TryRead(pickleRoot, weights) is { } fs) return (fs, "fairseq cfg", []);
         var shapes = mapped.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
         bool hubert = pickleRoot is Dictionary<object, object?> root && root.ContainsKey("label_embs_concat");
-        return (ConfigInference.Infer(shapes, options, hubert ? "hubert" : "wav2vec2", weights), "inferred from tensor shapes");
+        var (config, inferred) = ConfigInference.InferWithFields(shapes, options, hubert ? "hubert" : "wav2vec2", weights,
+            hubert ? "the checkpoint has HuBERT's label_embs_concat" : "shapes cannot tell hubert from wav2vec2; the default (only the HF config's model_type differs)");
+        return (config, "inferred from tensor shapes", inferred);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using HArnESS.Encoders;
 using HArnESS.Modules;
+using HArnESS.Serialization;
 
 namespace HArnESS.Checkpoints;
 
@@ -47,9 +48,12 @@ public static class FairseqConfig
         var config = d with
         {
             ModelType = hubert ? "hubert" : "wav2vec2",
-            ConvLayers = convText is null ? d.ConvLayers : ParseConvLayers(convText, filePath),
-            ConvNorm = mode == "layer_norm" ? ConvNormMode.LayerNorm : ConvNormMode.GroupNorm,
-            ConvBias = Bool(model, "conv_bias") ?? false,
+            FrontEnd = new CnnFrontEndConfig
+            {
+                Layers = convText is null ? ConvStack.Wav2Vec2 : ParseConvLayers(convText, filePath),
+                Norm = mode == "layer_norm" ? ConvNormMode.LayerNorm : ConvNormMode.GroupNorm,
+                Bias = Bool(model, "conv_bias") ?? false,
+            },
             HiddenSize = Int(model, "encoder_embed_dim") ?? 768,
             NumLayers = Int(model, "encoder_layers") ?? 12,
             NumHeads = Int(model, "encoder_attention_heads") ?? 12,
@@ -65,6 +69,7 @@ public static class FairseqConfig
             MaskTimeProb = Num(model, "mask_prob") ?? d.MaskTimeProb,
             MaskTimeLength = Int(model, "mask_length") ?? d.MaskTimeLength,
         };
+        config.Validate(filePath is null ? "fairseq checkpoint" : $"fairseq checkpoint '{filePath}'");
         return config;
     }
 
@@ -133,7 +138,13 @@ public static class FairseqConfig
     private static object? Get(IReadOnlyDictionary<object, object?>? map, string key) =>
         map is not null && map.TryGetValue(key, out var v) ? v : null;
 
-    private static int? Int(IReadOnlyDictionary<object, object?> m, string key) => Get(m, key) is long l ? (int)l : null;
+    private static int? Int(IReadOnlyDictionary<object, object?> m, string key) => Get(m, key) switch
+    {
+        long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
+        long l => throw new HArnessConfigException($"fairseq config field '{key}' is {l}, outside the 32-bit range.", key),
+        System.Numerics.BigInteger b => throw new HArnessConfigException($"fairseq config field '{key}' is {b}, outside the 32-bit range.", key),
+        _ => null,
+    };
 
     private static bool? Bool(IReadOnlyDictionary<object, object?> m, string key) => Get(m, key) is bool b ? b : null;
 

@@ -8,13 +8,24 @@ namespace HArnESS.Checkpoints;
 /// <summary>
 /// Reads and writes HF transformers' <c>config.json</c> for <c>Wav2Vec2Model</c>/<c>HubertModel</c> as a
 /// <see cref="SpeechEncoderConfig"/>. Fields absent from a file keep the <see cref="SpeechEncoderConfig"/> defaults.
-/// Written files carry every field transformers needs to rebuild the model, plus a <c>harness_config</c> object with
-/// the exact HArnESS config (used first when read back, e.g. for fbank front-ends, which transformers has no class for).
 /// </summary>
+/// <remarks>
+/// Written files carry every field transformers needs to rebuild the model, plus two HArnESS fields that
+/// transformers ignores: <c>harness_config</c>, the exact <see cref="SpeechEncoderConfig.ToJson"/> object (sample
+/// rate, waveform normalisation, the front-end section with its type tag, fbank options and CMVN statistics), used
+/// first when read back; and <c>harness_front_end</c>, the front-end's type tag. CNN models are complete HF configs
+/// (<c>architectures</c>, <c>conv_dim</c>/<c>conv_kernel</c>/<c>conv_stride</c>, …) and load in transformers and
+/// torchaudio as before. Other front-ends (fbank, conv1d-subsampler), which transformers has no class for, write the
+/// transformer fields but no <c>architectures</c> and no <c>conv_*</c>/<c>feat_extract_*</c> fields, so
+/// transformers cannot mistake them for a CNN model.
+/// </remarks>
 public static class HfConfigJson
 {
     /// <summary>Name of the extra object holding HArnESS's own config.</summary>
     public const string HArnessConfigField = "harness_config";
+
+    /// <summary>Name of the extra field holding the front-end's type tag (<c>cnn</c>, <c>fbank</c>, <c>conv1d-subsampler</c>).</summary>
+    public const string FrontEndField = "harness_front_end";
 
     /// <summary>Reads a <c>config.json</c>.</summary>
     /// <param name="path">The file.</param>
@@ -35,10 +46,13 @@ public static class HfConfigJson
     public static SpeechEncoderConfig Parse(string json, string source = "config.json")
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(json); }
+        // Duplicate keys are refused while parsing: JsonObject would otherwise throw ArgumentException on first access.
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new HArnessConfigException($"'{source}' is not valid JSON: {e.Message}", source, e); }
         if (root is not JsonObject o) throw new HArnessConfigException($"'{source}' must hold a JSON object.", source);
-        if (o[HArnessConfigField] is JsonObject own) return SpeechEncoderConfig.FromJson(own.ToJsonString());
+        if (o[HArnessConfigField] is JsonObject own) return SpeechEncoderConfig.FromJson(own.ToJsonString(), source);
+        if (Str(o, FrontEndField, source) is { } kind && kind != CnnFrontEndConfig.TypeName)
+            throw new HArnessConfigException($"'{source}': {FrontEndField} is '{kind}' but the file has no '{HArnessConfigField}' object describing it.", FrontEndField);
 
         var c = new SpeechEncoderConfig();
         string modelType = Str(o, "model_type", source) ?? c.ModelType;
@@ -56,12 +70,13 @@ public static class HfConfigJson
         var dims = Ints(o, "conv_dim", source);
         var kernels = Ints(o, "conv_kernel", source);
         var strides = Ints(o, "conv_stride", source);
-        var conv = c.ConvLayers;
+        var cnn = new CnnFrontEndConfig();
+        var conv = cnn.Layers;
         if (dims is not null || kernels is not null || strides is not null)
         {
-            dims ??= c.ConvLayers.Select(l => l.Dim).ToArray();
-            kernels ??= c.ConvLayers.Select(l => l.Kernel).ToArray();
-            strides ??= c.ConvLayers.Select(l => l.Stride).ToArray();
+            dims ??= cnn.Layers.Select(l => l.Dim).ToArray();
+            kernels ??= cnn.Layers.Select(l => l.Kernel).ToArray();
+            strides ??= cnn.Layers.Select(l => l.Stride).ToArray();
             if (dims.Length != kernels.Length || dims.Length != strides.Length)
                 throw new HArnessConfigException($"'{source}': conv_dim, conv_kernel and conv_stride have lengths {dims.Length}, {kernels.Length}, {strides.Length}; they must agree.", "conv_dim");
             conv = dims.Select((d, i) => new ConvLayerSpec(d, kernels[i], strides[i])).ToArray();
@@ -69,9 +84,12 @@ public static class HfConfigJson
         var config = c with
         {
             ModelType = modelType,
-            ConvLayers = conv,
-            ConvNorm = norm == "layer" ? ConvNormMode.LayerNorm : ConvNormMode.GroupNorm,
-            ConvBias = Bool(o, "conv_bias", source) ?? c.ConvBias,
+            FrontEnd = cnn with
+            {
+                Layers = conv,
+                Norm = norm == "layer" ? ConvNormMode.LayerNorm : ConvNormMode.GroupNorm,
+                Bias = Bool(o, "conv_bias", source) ?? cnn.Bias,
+            },
             LayerNormFirst = Bool(o, "do_stable_layer_norm", source) ?? c.LayerNormFirst,
             HiddenSize = Int(o, "hidden_size", source) ?? c.HiddenSize,
             NumLayers = Int(o, "num_hidden_layers", source) ?? c.NumLayers,
@@ -89,7 +107,7 @@ public static class HfConfigJson
             MaskTimeLength = Int(o, "mask_time_length", source) ?? c.MaskTimeLength,
             MaskTimeMinMasks = Int(o, "mask_time_min_masks", source) ?? c.MaskTimeMinMasks,
         };
-        config.Validate();
+        config.Validate(source);
         return config;
     }
 
@@ -99,18 +117,23 @@ public static class HfConfigJson
     {
         ArgumentNullException.ThrowIfNull(config);
         bool hubert = config.ModelType == "hubert";
-        var conv = config.ConvLayers;
-        var o = new JsonObject
+        var o = new JsonObject();
+        if (config.FrontEnd is CnnFrontEndConfig cnn)
         {
-            ["architectures"] = new JsonArray(hubert ? "HubertModel" : "Wav2Vec2Model"),
-            ["model_type"] = config.ModelType,
-            ["conv_dim"] = new JsonArray(conv.Select(l => (JsonNode)l.Dim).ToArray()),
-            ["conv_kernel"] = new JsonArray(conv.Select(l => (JsonNode)l.Kernel).ToArray()),
-            ["conv_stride"] = new JsonArray(conv.Select(l => (JsonNode)l.Stride).ToArray()),
-            ["num_feat_extract_layers"] = conv.Count,
-            ["conv_bias"] = config.ConvBias,
-            ["feat_extract_norm"] = config.ConvNorm == ConvNormMode.LayerNorm ? "layer" : "group",
-            ["feat_extract_activation"] = "gelu",
+            var conv = cnn.Layers;
+            o["architectures"] = new JsonArray(hubert ? "HubertModel" : "Wav2Vec2Model");
+            o["model_type"] = config.ModelType;
+            o["conv_dim"] = new JsonArray(conv.Select(l => (JsonNode)l.Dim).ToArray());
+            o["conv_kernel"] = new JsonArray(conv.Select(l => (JsonNode)l.Kernel).ToArray());
+            o["conv_stride"] = new JsonArray(conv.Select(l => (JsonNode)l.Stride).ToArray());
+            o["num_feat_extract_layers"] = conv.Count;
+            o["conv_bias"] = cnn.Bias;
+            o["feat_extract_norm"] = cnn.Norm == ConvNormMode.LayerNorm ? "layer" : "group";
+            o["feat_extract_activation"] = "gelu";
+        }
+        else o["model_type"] = config.ModelType;
+        var rest = new JsonObject
+        {
             ["feat_proj_layer_norm"] = true,
             ["do_stable_layer_norm"] = config.LayerNormFirst,
             ["hidden_size"] = config.HiddenSize,
@@ -135,8 +158,14 @@ public static class HfConfigJson
             ["mask_feature_length"] = 10,
             ["initializer_range"] = 0.02,
             ["torch_dtype"] = "float32",
+            [FrontEndField] = config.FrontEnd.Kind,
             [HArnessConfigField] = JsonNode.Parse(config.ToJson()),
         };
+        foreach (var (k, v) in rest.ToList())
+        {
+            rest.Remove(k);
+            o[k] = v;
+        }
         if (!hubert) o["feat_quantizer_dropout"] = 0.0;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }

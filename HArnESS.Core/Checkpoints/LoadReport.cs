@@ -1,3 +1,5 @@
+using HArnESS.Serialization;
+
 namespace HArnESS.Checkpoints;
 
 /// <summary>What happened when a state dict was loaded into a model, key by key (HArnESS names).</summary>
@@ -13,6 +15,10 @@ public sealed record LoadReport(
     IReadOnlyList<string> Ignored,
     int Loaded)
 {
+    /// <summary>Config values the checkpoint did not state and the loader chose (a checkpoint without
+    /// <c>config.json</c>); empty when the config came from a file or the options. Each is also logged as a warning.</summary>
+    public IReadOnlyList<InferredConfigField> Inferred { get; init; } = [];
+
     /// <summary>True when nothing is missing, unexpected or mis-shaped.</summary>
     public bool IsClean => Missing.Count == 0 && Unexpected.Count == 0 && MisShaped.Count == 0;
 
@@ -23,6 +29,7 @@ public sealed record LoadReport(
         if (Missing.Count > 0) lines.Add($"missing ({Missing.Count}): {string.Join(", ", Missing)}");
         if (Unexpected.Count > 0) lines.Add($"unexpected ({Unexpected.Count}): {string.Join(", ", Unexpected)}");
         if (MisShaped.Count > 0) lines.Add($"mis-shaped ({MisShaped.Count}): {string.Join("; ", MisShaped)}");
+        if (Inferred.Count > 0) lines.Add($"inferred config ({Inferred.Count}): {string.Join("; ", Inferred)}");
         return string.Join(Environment.NewLine, lines);
     }
 

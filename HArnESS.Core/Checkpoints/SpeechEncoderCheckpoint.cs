@@ -1,6 +1,7 @@
 using HArnESS.Serialization;
 using HArnESS.Encoders;
 using HArnESS.Runtime;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,7 +43,11 @@ public static class SpeechEncoderCheckpoint
             var encoder = new SpeechEncoder(contents.Config);
             try
             {
-                var report = encoder.LoadWeights(contents.StateDict, options.Lenient, contents.WeightsPath, contents.IgnoredKeys);
+                var report = encoder.LoadWeights(contents.StateDict, options.Lenient, contents.WeightsPath, contents.IgnoredKeys)
+                    with { Inferred = contents.InferredFields };
+                if (!report.IsClean)
+                    options.LoggerFactory.CreateLogger(typeof(SpeechEncoderCheckpoint).FullName!)
+                        .LogWarning("Lenient load of '{Path}' is not clean: {Report}", contents.WeightsPath, report.Describe());
                 if (options.DType is { } dt) encoder.to(dt);
                 if (options.Device is { } dev) encoder.to(dev);
                 encoder.eval();

@@ -91,7 +91,7 @@ public sealed class AudioBatch : IDisposable
     /// <param name="labelRate">Label frames per second (50 for HuBERT's 20 ms frames), or null for uncropped labels.</param>
     /// <param name="sampleRate">Audio samples per second.</param>
     /// <exception cref="HArnessConfigException">The dataset has no such label set, it is not a unit label file, or a rate is not positive.</exception>
-    public (Tensor Targets, Tensor Lengths) UnitTargets(string name, long padValue = -100, double? labelRate = null, int sampleRate = 16_000)
+    public (Tensor Targets, Tensor Lengths) UnitTargets(string name, long padValue = -100, double? labelRate = null, int sampleRate = AudioDatasetOptions.DefaultSampleRate)
     {
         var file = LabelFileOf(name);
         if (labelRate is <= 0 || sampleRate <= 0)

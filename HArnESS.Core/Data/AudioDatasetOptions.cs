@@ -6,8 +6,12 @@ public sealed record AudioDatasetOptions
     /// <summary>The defaults: 16 kHz expected, no resampling, multi-channel files averaged to mono, no normalisation.</summary>
     public static AudioDatasetOptions Default { get; } = new();
 
+    /// <summary>16 000 Hz: the rate HuBERT, wav2vec 2.0 and their students are trained at, and the one place the
+    /// library declares it (feature framing, label rates and the dataset's default all refer to it).</summary>
+    public const int DefaultSampleRate = 16_000;
+
     /// <summary>Sample rate every file must have (16 000 for HuBERT/wav2vec2). Files at another rate are an error naming the file unless <see cref="Resample"/> is set.</summary>
-    public int SampleRate { get; init; } = 16_000;
+    public int SampleRate { get; init; } = DefaultSampleRate;
 
     /// <summary>
     /// Resample files at another rate to <see cref="SampleRate"/> instead of rejecting them. Batches are still planned

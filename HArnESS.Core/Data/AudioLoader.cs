@@ -27,6 +27,7 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>
     private readonly List<DroppedItem> _dropped = [];
     private Plan? _plan;
     private int _epoch;
+    private int _startBatch;
     private int _inFlight;
     private int _peakInFlight;
     private int _liveBatches;
@@ -36,14 +37,22 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>
     /// <param name="options">Batching options; <see cref="AudioLoaderOptions.Default"/> when null.</param>
     /// <param name="logger">Receives a warning for every dropped utterance.</param>
     /// <exception cref="HArnessConfigException">An option is invalid.</exception>
-    public AudioLoader(AudioDataset dataset, AudioLoaderOptions? options = null, ILogger? logger = null)
+    /// <param name="entries">The manifest entries to read (for example one contiguous shard of a feature dump), in
+    /// order before shuffling; null = all.</param>
+    public AudioLoader(AudioDataset dataset, AudioLoaderOptions? options = null, ILogger? logger = null, IReadOnlyList<int>? entries = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         Dataset = dataset;
-        Options = options ?? AudioLoaderOptions.Default;
-        Options.Validate();
+        Planner = new BatchPlanner(dataset, options, entries);
+        Options = Planner.Options;
         _logger = logger;
     }
+
+    /// <summary>The planner that decides every epoch's batches (a pure function of the sizes, options and epoch).</summary>
+    public BatchPlanner Planner { get; }
+
+    /// <summary>The batch of the current epoch that enumeration starts at (0 unless <see cref="SetPosition"/> moved it).</summary>
+    public int StartBatch => _startBatch;
 
     /// <summary>The dataset.</summary>
     public AudioDataset Dataset { get; }
@@ -90,15 +99,36 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>
         if (epoch < 0) throw new HArnessConfigException($"epoch must be non-negative, got {epoch}.", nameof(epoch));
         lock (_gate)
         {
+            _startBatch = 0;
             if (epoch == _epoch && _plan is not null) return;
             _epoch = epoch;
             _plan = null;
         }
     }
 
+    /// <summary>
+    /// Resumes at (<paramref name="epoch"/>, <paramref name="batch"/>): the epoch is planned as <see cref="SetEpoch"/>
+    /// does, and enumeration starts at its batch <paramref name="batch"/> (the batches before it are skipped without
+    /// reading their audio). A run stopped after consuming <c>b</c> batches of epoch <c>e</c> continues with
+    /// <c>SetPosition(e, b)</c> and sees exactly the batches it had not seen.
+    /// </summary>
+    /// <param name="epoch">The epoch (non-negative).</param>
+    /// <param name="batch">Batches of that epoch already consumed, in [0, <see cref="Count"/>].</param>
+    /// <exception cref="HArnessConfigException">The epoch is negative or the batch is out of range.</exception>
+    public void SetPosition(int epoch, int batch)
+    {
+        SetEpoch(epoch);
+        var count = Count;
+        if (batch < 0 || batch > count)
+            throw new HArnessConfigException($"batch must be in [0, {count}] for epoch {epoch}, got {batch}.", nameof(batch));
+        lock (_gate) _startBatch = batch;
+    }
+
     /// <summary>The manifest indices of every batch this shard yields in the current epoch, in order (no audio is read).</summary>
     public IReadOnlyList<IReadOnlyList<int>> PlanBatches() =>
         EnsurePlan().Batches.Select(b => (IReadOnlyList<int>)b.Select(i => i.Index).ToArray()).ToArray();
+
+    private IEnumerable<PlannedItem[]> Remaining(Plan plan) => plan.Batches.Skip(Volatile.Read(ref _startBatch));
 
     /// <summary>Reads the batches of the current epoch; the tensors are created on the enumerating thread.</summary>
     public IEnumerator<AudioBatch> GetEnumerator()
@@ -146,7 +176,7 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>
         }
         if (Options.Prefetch == 0)
         {
-            foreach (var batch in plan.Batches)
+            foreach (var batch in Remaining(plan))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 EnterFlight();
@@ -167,7 +197,7 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>
         {
             try
             {
-                foreach (var batch in plan.Batches)
+                foreach (var batch in Remaining(plan))
                 {
                     await permits.WaitAsync(stop.Token).ConfigureAwait(false);
                     EnterFlight();
@@ -260,119 +290,16 @@ public sealed class AudioLoader : IEnumerable<AudioBatch>
             if (_plan is not null) return _plan;
             _dropped.Clear();
         }
-        var plan = BuildPlan(_epoch, out var filtered);
+        var planned = Planner.Plan(_epoch);
+        var plan = new Plan(planned.Batches, planned.Cropped);
         lock (_gate)
         {
             if (_plan is not null) return _plan;
             _plan = plan;
         }
-        foreach (var d in filtered) Drop(d);
+        foreach (var d in planned.Dropped) Drop(d);
         return plan;
     }
-
-    private Plan BuildPlan(int epoch, out List<DroppedItem> filtered)
-    {
-        var o = Options;
-        var order = Enumerable.Range(0, Dataset.Count).ToArray();
-        if (o.Shuffle) new Random(SeedFor(o.Seed, epoch, 0)).Shuffle(order);
-
-        // Shard first, so each rank filters and reports only its own utterances.
-        var shard = order.Where((_, position) => position % o.WorldSize == o.Rank).ToArray();
-
-        filtered = [];
-        var kept = new List<PlannedItem>(shard.Length);
-        var cropped = 0;
-        foreach (var index in shard)
-        {
-            var size = Dataset.SizeOf(index);
-            if (size < o.MinSampleSize)
-            {
-                filtered.Add(new DroppedItem(index, Dataset.PathOf(index), DropReason.TooShort,
-                    $"{size} samples < MinSampleSize {o.MinSampleSize}"));
-                continue;
-            }
-            if (o.MaxSampleSize is { } max && size > max)
-            {
-                if (o.Crop == CropMode.Drop)
-                {
-                    filtered.Add(new DroppedItem(index, Dataset.PathOf(index), DropReason.TooLong,
-                        $"{size} samples > MaxSampleSize {max}"));
-                    continue;
-                }
-                var start = o.Crop == CropMode.Random ? CropStart(o.Seed, epoch, index, size - max) : 0;
-                kept.Add(new PlannedItem(index, start, max));
-                cropped++;
-                continue;
-            }
-            if (o.MaxTokens is { } tokens && size > tokens)
-                throw new HArnessConfigException(
-                    $"Manifest entry {index} ('{Dataset.PathOf(index)}') has {size} samples, more than MaxTokens {tokens}; " +
-                    "set MaxSampleSize to crop it or raise MaxTokens.", nameof(AudioLoaderOptions.MaxTokens));
-            kept.Add(new PlannedItem(index, 0, size));
-        }
-
-        var batches = new List<PlannedItem[]>();
-        if (o.BucketByLength)
-        {
-            var bucket = o.BucketSize ?? Math.Max(kept.Count, 1);
-            for (var s = 0; s < kept.Count; s += bucket)
-            {
-                // Stable sort by length: ties keep their shuffled order.
-                var sorted = kept.Skip(s).Take(bucket).Select((p, k) => (p, k))
-                    .OrderBy(x => x.p.Count).ThenBy(x => x.k).Select(x => x.p);
-                Cut(sorted, batches);
-            }
-            if (o.Shuffle) new Random(SeedFor(o.Seed, epoch, 1)).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batches));
-        }
-        else
-        {
-            Cut(kept, batches);
-        }
-        return new Plan(batches, cropped);
-    }
-
-    // Greedy cut: close a batch when one more item would pass BatchSize or MaxTokens (count × longest).
-    private void Cut(IEnumerable<PlannedItem> items, List<PlannedItem[]> batches)
-    {
-        var current = new List<PlannedItem>();
-        long longest = 0;
-        foreach (var item in items)
-        {
-            var newLongest = Math.Max(longest, item.Count);
-            var full = current.Count > 0 &&
-                       ((Options.BatchSize is { } bs && current.Count >= bs) ||
-                        (Options.MaxTokens is { } mt && (current.Count + 1) * newLongest > mt));
-            if (full)
-            {
-                batches.Add(current.ToArray());
-                current.Clear();
-                newLongest = item.Count;
-            }
-            current.Add(item);
-            longest = newLongest;
-        }
-        if (current.Count > 0) batches.Add(current.ToArray());
-    }
-
-    private static int SeedFor(int seed, int epoch, int stream) =>
-        (int)(SplitMix((ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ ((ulong)(uint)epoch << 20) ^ (ulong)stream) >> 33);
-
-    private static long CropStart(int seed, int epoch, int index, long range)
-    {
-        var h = SplitMix(SplitMix((ulong)(uint)seed ^ ((ulong)(uint)epoch << 32)) ^ (ulong)(uint)index ^ 0xC0FFEEUL);
-        return (long)(h % (ulong)(range + 1));
-    }
-
-    // SplitMix64: a fixed, platform-independent mix so seeds, crops and shuffles repeat across runs and machines.
-    private static ulong SplitMix(ulong x)
-    {
-        x += 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
-    }
-
-    private readonly record struct PlannedItem(int Index, long Start, long Count);
 
     private sealed record Plan(IReadOnlyList<PlannedItem[]> Batches, int Cropped);
 }

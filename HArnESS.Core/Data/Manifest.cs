@@ -27,17 +27,26 @@ public sealed class Manifest
         ArgumentNullException.ThrowIfNull(entries);
         if (string.IsNullOrWhiteSpace(root))
             throw new HArnessConfigException("The manifest root must be a folder path, got an empty string.", nameof(root));
+        if (root.Contains('\0'))
+            throw new HArnessConfigException("The manifest root contains a NUL character, which no path can hold.", nameof(root));
         Root = Path.GetFullPath(root);
         var list = entries.ToArray();
+        long total = 0;
         for (var i = 0; i < list.Length; i++)
         {
             var e = list[i] ?? throw new HArnessConfigException($"Manifest entry {i} is null.", nameof(entries));
             if (string.IsNullOrWhiteSpace(e.RelativePath))
                 throw new HArnessConfigException($"Manifest entry {i} has an empty path.", nameof(entries));
+            if (e.RelativePath.Contains('\0'))
+                throw new HArnessConfigException($"Manifest entry {i} has a path with a NUL character, which no path can hold.", nameof(entries));
             if (e.NumSamples < 0)
                 throw new HArnessConfigException($"Manifest entry {i} ('{e.RelativePath}') has a negative size {e.NumSamples}.", nameof(entries));
+            if (e.NumSamples > long.MaxValue - total)
+                throw new HArnessConfigException($"Manifest entries up to {i} ('{e.RelativePath}') hold more than {long.MaxValue} samples in all.", nameof(entries));
+            total += e.NumSamples;
         }
         Entries = list;
+        TotalSamples = total;
         SourcePath = sourcePath is null ? null : Path.GetFullPath(sourcePath);
     }
 
@@ -54,7 +63,7 @@ public sealed class Manifest
     public int Count => Entries.Count;
 
     /// <summary>Sum of <see cref="ManifestEntry.NumSamples"/> over all entries.</summary>
-    public long TotalSamples => Entries.Sum(e => e.NumSamples);
+    public long TotalSamples { get; }
 
     /// <summary>Absolute path of the audio file of entry <paramref name="index"/>.</summary>
     /// <param name="index">Zero-based entry index.</param>
@@ -88,13 +97,23 @@ public sealed class Manifest
             throw new HArnessFormatException(
                 $"Manifest '{full}' line 1: expected the root folder, found {(lines.Length == 0 ? "an empty file" : "an empty line")}.", full);
         var rootLine = lines[0].Trim();
+        if (rootLine.Contains('\0'))
+            throw new HArnessFormatException($"Manifest '{full}' line 1: the root folder contains a NUL character.", full);
         var root = Path.IsPathRooted(rootLine) ? rootLine : Path.Combine(Path.GetDirectoryName(full)!, rootLine);
         // Blank lines at the very end (an editor's extra newline) are ignored; anywhere else they are an error.
         var last = lines.Length;
         while (last > 1 && string.IsNullOrWhiteSpace(lines[last - 1])) last--;
         var entries = new List<ManifestEntry>(last - 1);
+        long total = 0;
         for (var i = 1; i < last; i++)
-            entries.Add(ParseLine(lines[i], full, i + 1));
+        {
+            var entry = ParseLine(lines[i], full, i + 1);
+            if (entry.NumSamples > long.MaxValue - total)
+                throw new HArnessFormatException(
+                    $"Manifest '{full}' line {i + 1}: num_samples {entry.NumSamples} makes the total overflow 64 bits.", full);
+            total += entry.NumSamples;
+            entries.Add(entry);
+        }
         return new Manifest(root, entries, full);
     }
 
@@ -106,6 +125,8 @@ public sealed class Manifest
                 $"Manifest '{file}' line {lineNumber}: expected 'relative/path.wav<TAB>num_samples', found {fields.Length} tab-separated field(s): '{Shorten(line)}'.", file);
         if (fields[0].Length == 0)
             throw new HArnessFormatException($"Manifest '{file}' line {lineNumber}: the path is empty.", file);
+        if (fields[0].Contains('\0'))
+            throw new HArnessFormatException($"Manifest '{file}' line {lineNumber}: the path contains a NUL character.", file);
         if (!long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var samples))
             throw new HArnessFormatException(
                 $"Manifest '{file}' line {lineNumber}: num_samples must be a non-negative integer, found '{Shorten(fields[1])}'.", file);

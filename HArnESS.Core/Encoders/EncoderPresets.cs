@@ -6,6 +6,8 @@ namespace HArnESS.Encoders;
 /// mask settings follow the HF configs.</summary>
 public static class EncoderPresets
 {
+    private static readonly ConvLayerSpec[] TinyCnn = [new(16, 10, 5), new(16, 3, 2), new(16, 3, 2), new(16, 2, 2)];
+
     /// <summary>HuBERT base (fairseq <c>hubert_base_ls960</c>, HF <c>facebook/hubert-base-ls960</c>): group-norm CNN,
     /// 768 × 12 layers, 12 heads, 3072 ffn, post-LN. 94,370,944 parameters without <c>masked_spec_embed</c>.</summary>
     public static SpeechEncoderConfig HubertBase { get; } = new()
@@ -17,7 +19,7 @@ public static class EncoderPresets
     /// <summary>HuBERT large: layer-norm CNN without conv bias, 1024 × 24, 16 heads, 4096 ffn, pre-LN.</summary>
     public static SpeechEncoderConfig HubertLarge { get; } = new()
     {
-        ModelType = "hubert", ConvNorm = ConvNormMode.LayerNorm, ConvBias = false, HiddenSize = 1024, NumLayers = 24,
+        ModelType = "hubert", FrontEnd = new CnnFrontEndConfig { Norm = ConvNormMode.LayerNorm, Bias = false }, HiddenSize = 1024, NumLayers = 24,
         NumHeads = 16, IntermediateSize = 4096, LayerNormFirst = true,
         HiddenDropout = 0, AttentionDropout = 0, ActivationDropout = 0, FeatureProjectionDropout = 0, LayerDrop = 0,
     };
@@ -37,7 +39,8 @@ public static class EncoderPresets
     /// <summary>wav2vec2 large LV-60k: layer-norm CNN with conv bias, 1024 × 24, 16 heads, 4096 ffn, pre-LN.</summary>
     public static SpeechEncoderConfig Wav2Vec2LargeLv60 { get; } = Wav2Vec2Large with
     {
-        ConvNorm = ConvNormMode.LayerNorm, ConvBias = true, LayerNormFirst = true, AttentionDropout = 0, HiddenDropout = 0,
+        FrontEnd = new CnnFrontEndConfig { Norm = ConvNormMode.LayerNorm, Bias = true }, LayerNormFirst = true, AttentionDropout = 0,
+        HiddenDropout = 0,
     };
 
     /// <summary>XLS-R 300M: the wav2vec2 large LV-60k shape.</summary>
@@ -59,7 +62,7 @@ public static class EncoderPresets
     /// <summary>A tiny post-LN model for tests: 4 conv layers of 16 channels (hop 80), width 32, 2 layers, 4 heads.</summary>
     public static SpeechEncoderConfig TinyPostLn { get; } = new()
     {
-        ConvLayers = [new(16, 10, 5), new(16, 3, 2), new(16, 3, 2), new(16, 2, 2)],
+        FrontEnd = new CnnFrontEndConfig { Layers = TinyCnn },
         HiddenSize = 32, NumLayers = 2, NumHeads = 4, IntermediateSize = 64, PosConvKernel = 16, PosConvGroups = 4,
         LayerDrop = 0,
     };
@@ -67,17 +70,24 @@ public static class EncoderPresets
     /// <summary>The tiny model in pre-LN form with a layer-norm CNN and conv bias (the large/XLS-R layout).</summary>
     public static SpeechEncoderConfig TinyPreLn { get; } = TinyPostLn with
     {
-        ModelType = "wav2vec2", ConvNorm = ConvNormMode.LayerNorm, ConvBias = true, LayerNormFirst = true,
+        ModelType = "wav2vec2", FrontEnd = new CnnFrontEndConfig { Layers = TinyCnn, Norm = ConvNormMode.LayerNorm, Bias = true }, LayerNormFirst = true,
     };
 
     /// <summary>A tiny fbank-front-end student: 80 Mel bins stacked by 2, projected to 32, width 32, 2 layers.</summary>
     public static SpeechEncoderConfig TinyFbank { get; } = TinyPostLn with
     {
-        FrontEnd = FrontEndKind.Fbank, FbankMelBins = 80, FbankStack = 2, FbankProjectionDim = 32,
+        FrontEnd = new FbankFrontEndConfig { Stack = 2, ProjectionDim = 32 },
     };
 
     /// <summary>A student with the fbank front-end and DistilHuBERT's transformer (80 Mel × 2 → 512 → 768 × 2 layers).</summary>
-    public static SpeechEncoderConfig FbankDistilHubert { get; } = DistilHubert with { FrontEnd = FrontEndKind.Fbank };
+    public static SpeechEncoderConfig FbankDistilHubert { get; } = DistilHubert with { FrontEnd = new FbankFrontEndConfig() };
+
+    /// <summary>A tiny student with Wang et al.'s convolutional subsampler (80 Mel → Conv1d(k 5, stride 2) + GLU
+    /// → 32), width 32, 2 layers: 20 ms frames like the CNN.</summary>
+    public static SpeechEncoderConfig TinySubsampler { get; } = TinyPostLn with
+    {
+        FrontEnd = new Conv1dSubsamplerConfig { OutputChannels = 32 },
+    };
 
     private static readonly Dictionary<string, SpeechEncoderConfig> ByName = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -96,6 +106,7 @@ public static class EncoderPresets
         ["tiny-post-ln"] = TinyPostLn,
         ["tiny-pre-ln"] = TinyPreLn,
         ["tiny-fbank"] = TinyFbank,
+        ["tiny-subsampler"] = TinySubsampler,
     };
 
     /// <summary>Every preset name accepted by <see cref="Get"/> (case-insensitive).</summary>

@@ -1,39 +1,38 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using HArnESS.Modules;
 
 namespace HArnESS.Encoders;
 
-/// <summary>Everything that fixes a <see cref="SpeechEncoder"/>'s shape and regularisation: a plain immutable record
-/// that round-trips through JSON (<see cref="ToJson"/>/<see cref="FromJson"/>). Defaults are HuBERT base.
-/// Field meanings follow HF's <c>HubertConfig</c>/<c>Wav2Vec2Config</c> (names in brackets).</summary>
+/// <summary>Everything that fixes a <see cref="SpeechEncoder"/>'s shape, its preprocessing and its regularisation:
+/// a plain immutable record that round-trips through JSON (<see cref="ToJson"/>/<see cref="FromJson"/>). Defaults
+/// are HuBERT base. Transformer field meanings follow HF's <c>HubertConfig</c>/<c>Wav2Vec2Config</c> (names in
+/// brackets); the front-end is a <see cref="FrontEndConfig"/> section with a type tag.</summary>
 public sealed record SpeechEncoderConfig
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        AllowOutOfOrderMetadataProperties = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
 
     /// <summary>Model family written to HF configs: "hubert" or "wav2vec2" (<c>model_type</c>).</summary>
     public string ModelType { get; init; } = "hubert";
 
-    /// <summary>CNN on waveforms or fbank front-end.</summary>
-    public FrontEndKind FrontEnd { get; init; } = FrontEndKind.Cnn;
+    /// <summary>Sample rate in Hz of the waveforms <see cref="SpeechEncoder.Forward(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor?, int?)"/>
+    /// expects (HF feature extractor's <c>sampling_rate</c>). Default 16000.</summary>
+    public int SampleRate { get; init; } = Data.AudioDatasetOptions.DefaultSampleRate;
 
-    /// <summary>CNN stack (<c>conv_dim/conv_kernel/conv_stride</c>); used when <see cref="FrontEnd"/> is Cnn.</summary>
-    public IReadOnlyList<ConvLayerSpec> ConvLayers { get; init; } = ConvStack.Wav2Vec2;
+    /// <summary>When true the encoder normalises each waveform to zero mean and unit variance over its valid samples
+    /// before the front-end (fairseq's <c>normalize</c>, HF's <c>do_normalize</c>; wav2vec2 large LV-60k and XLS-R
+    /// were trained so). Default false (HuBERT, wav2vec2 base).</summary>
+    public bool NormalizeWaveform { get; init; }
 
-    /// <summary>CNN normalisation (<c>feat_extract_norm</c>: "group" / "layer").</summary>
-    public ConvNormMode ConvNorm { get; init; } = ConvNormMode.GroupNorm;
-
-    /// <summary>Whether CNN convolutions have biases (<c>conv_bias</c>).</summary>
-    public bool ConvBias { get; init; }
-
-    /// <summary>Mel bins of the fbank front-end.</summary>
-    public int FbankMelBins { get; init; } = 80;
-
-    /// <summary>10 ms fbank frames stacked per output frame (2 → 50 Hz, like the CNN).</summary>
-    public int FbankStack { get; init; } = 2;
-
-    /// <summary>Output dim of the fbank front-end's linear projection (the CNN's output dim, 512, by default).</summary>
-    public int FbankProjectionDim { get; init; } = 512;
+    /// <summary>The front-end: <see cref="CnnFrontEndConfig"/> (default: the wav2vec2 stack),
+    /// <see cref="FbankFrontEndConfig"/> or <see cref="Conv1dSubsamplerConfig"/>.</summary>
+    public FrontEndConfig FrontEnd { get; init; } = new CnnFrontEndConfig();
 
     /// <summary>Model width (<c>hidden_size</c>).</summary>
     public int HiddenSize { get; init; } = 768;
@@ -86,94 +85,156 @@ public sealed record SpeechEncoderConfig
 
     /// <summary>Front-end feature dim fed to the feature projection.</summary>
     [JsonIgnore]
-    public int FrontEndDim => FrontEnd == FrontEndKind.Cnn ? (ConvLayers.Count > 0 ? ConvLayers[^1].Dim : 0) : FbankProjectionDim;
+    public int FrontEndDim => FrontEnd?.OutputDim ?? 0;
 
     /// <summary>Whether the model has a <c>masked_spec_embed</c> parameter.</summary>
     [JsonIgnore]
     public bool HasMaskEmbedding => MaskTimeProb > 0;
 
-    /// <summary>Checks every value.</summary>
-    /// <exception cref="HArnessConfigException">The first invalid value, named by its property.</exception>
-    public void Validate()
+    /// <summary>Checks every value against its range and <see cref="EncoderLimits"/>.</summary>
+    /// <exception cref="HArnessValidationException">Every invalid value, each named by its property.</exception>
+    public void Validate() => Validate(source: null);
+
+    /// <summary>As <see cref="Validate()"/>, naming where the config came from (a <c>config.json</c>, a fairseq
+    /// checkpoint) in the message.</summary>
+    /// <param name="source">The file, or null.</param>
+    /// <exception cref="HArnessValidationException">Every invalid value, each named by its property.</exception>
+    public void Validate(string? source)
     {
-        static void Positive(int value, string name)
-        {
-            if (value <= 0) throw new HArnessConfigException($"{name} must be positive, got {value}.", name);
-        }
-        static void Probability(double value, string name)
-        {
-            if (value is < 0 or >= 1 || double.IsNaN(value))
-                throw new HArnessConfigException($"{name} must be in [0, 1), got {value}.", name);
-        }
-        if (ModelType is not ("hubert" or "wav2vec2"))
-            throw new HArnessConfigException($"ModelType must be \"hubert\" or \"wav2vec2\", got \"{ModelType}\".", nameof(ModelType));
-        if (FrontEnd == FrontEndKind.Cnn)
-        {
-            if (ConvLayers is null || ConvLayers.Count == 0)
-                throw new HArnessConfigException("ConvLayers: the conv stack is empty; give at least one (dim, kernel, stride).", nameof(ConvLayers));
-            for (var i = 0; i < ConvLayers.Count; i++)
-            {
-                var s = ConvLayers[i];
-                if (s.Dim <= 0 || s.Kernel <= 0 || s.Stride <= 0)
-                    throw new HArnessConfigException($"ConvLayers[{i}] is {s}; dim, kernel and stride must be positive.", $"{nameof(ConvLayers)}[{i}]");
-            }
-        }
-        else
-        {
-            Positive(FbankMelBins, nameof(FbankMelBins));
-            Positive(FbankStack, nameof(FbankStack));
-            Positive(FbankProjectionDim, nameof(FbankProjectionDim));
-        }
-        Positive(HiddenSize, nameof(HiddenSize));
-        if (NumLayers < 0) throw new HArnessConfigException($"NumLayers must be non-negative, got {NumLayers}.", nameof(NumLayers));
-        Positive(NumHeads, nameof(NumHeads));
-        if (HiddenSize % NumHeads != 0)
-            throw new HArnessConfigException($"HiddenSize {HiddenSize} is not divisible by NumHeads {NumHeads}.", nameof(NumHeads));
-        Positive(IntermediateSize, nameof(IntermediateSize));
-        Positive(PosConvKernel, nameof(PosConvKernel));
-        Positive(PosConvGroups, nameof(PosConvGroups));
-        if (HiddenSize % PosConvGroups != 0)
-            throw new HArnessConfigException($"PosConvGroups {PosConvGroups} does not divide HiddenSize {HiddenSize}.", nameof(PosConvGroups));
-        Probability(HiddenDropout, nameof(HiddenDropout));
-        Probability(AttentionDropout, nameof(AttentionDropout));
-        Probability(ActivationDropout, nameof(ActivationDropout));
-        Probability(FeatureProjectionDropout, nameof(FeatureProjectionDropout));
-        Probability(LayerDrop, nameof(LayerDrop));
-        if (LayerNormEps <= 0 || double.IsNaN(LayerNormEps))
-            throw new HArnessConfigException($"LayerNormEps must be positive, got {LayerNormEps}.", nameof(LayerNormEps));
-        if (MaskTimeProb is < 0 or > 1 || double.IsNaN(MaskTimeProb))
-            throw new HArnessConfigException($"MaskTimeProb must be in [0, 1], got {MaskTimeProb}.", nameof(MaskTimeProb));
-        Positive(MaskTimeLength, nameof(MaskTimeLength));
-        if (MaskTimeMinMasks < 0)
-            throw new HArnessConfigException($"MaskTimeMinMasks must be non-negative, got {MaskTimeMinMasks}.", nameof(MaskTimeMinMasks));
+        var errors = new ValidationErrors();
+        Validate(errors);
+        errors.ThrowIfAny(source is null ? nameof(SpeechEncoderConfig) : $"{nameof(SpeechEncoderConfig)} from '{source}'");
     }
 
-    /// <summary>Serialises to indented JSON (property names as in this record, enums as strings).</summary>
+    /// <summary>Adds every invalid value to <paramref name="errors"/> (front-end options as <c>FrontEnd.*</c>).</summary>
+    public void Validate(ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        static void Probability(ValidationErrors e, double value, string name, bool closed = false)
+        {
+            if (double.IsNaN(value) || value < 0 || (closed ? value > 1 : value >= 1))
+                e.Add(name, $"{name} must be in [0, 1{(closed ? "]" : ")")}, got {value}.");
+        }
+        if (ModelType is not ("hubert" or "wav2vec2"))
+            errors.Add(nameof(ModelType), $"ModelType must be \"hubert\" or \"wav2vec2\", got \"{ModelType}\".");
+        EncoderLimits.InRange(errors, SampleRate, EncoderLimits.MinSampleRate, EncoderLimits.MaxSampleRate, nameof(SampleRate));
+        var frontEndOk = false;
+        if (FrontEnd is null) errors.Add(nameof(FrontEnd), "FrontEnd must be given (a cnn, fbank or conv1d-subsampler section).");
+        else
+        {
+            var before = errors.Errors.Count;
+            FrontEnd.Validate(errors, SampleRate);
+            frontEndOk = errors.Errors.Count == before;
+        }
+        var widthOk = EncoderLimits.InRange(errors, HiddenSize, 1, EncoderLimits.MaxWidth, nameof(HiddenSize));
+        var layersOk = EncoderLimits.InRange(errors, NumLayers, 0, EncoderLimits.MaxLayers, nameof(NumLayers));
+        var headsOk = EncoderLimits.InRange(errors, NumHeads, 1, EncoderLimits.MaxHeads, nameof(NumHeads));
+        if (widthOk && headsOk && HiddenSize % NumHeads != 0)
+        {
+            errors.Add(nameof(NumHeads), $"HiddenSize {HiddenSize} is not divisible by NumHeads {NumHeads}.");
+            headsOk = false;
+        }
+        var ffnOk = EncoderLimits.InRange(errors, IntermediateSize, 1, EncoderLimits.MaxIntermediateSize, nameof(IntermediateSize));
+        var posOk = EncoderLimits.InRange(errors, PosConvKernel, 1, EncoderLimits.MaxPosConvKernel, nameof(PosConvKernel));
+        var groupsOk = EncoderLimits.InRange(errors, PosConvGroups, 1, EncoderLimits.MaxWidth, nameof(PosConvGroups));
+        if (widthOk && groupsOk && HiddenSize % PosConvGroups != 0)
+        {
+            errors.Add(nameof(PosConvGroups), $"PosConvGroups {PosConvGroups} does not divide HiddenSize {HiddenSize}.");
+            groupsOk = false;
+        }
+        Probability(errors, HiddenDropout, nameof(HiddenDropout));
+        Probability(errors, AttentionDropout, nameof(AttentionDropout));
+        Probability(errors, ActivationDropout, nameof(ActivationDropout));
+        Probability(errors, FeatureProjectionDropout, nameof(FeatureProjectionDropout));
+        Probability(errors, LayerDrop, nameof(LayerDrop));
+        if (!(LayerNormEps > 0) || !double.IsFinite(LayerNormEps))
+            errors.Add(nameof(LayerNormEps), $"LayerNormEps must be positive, got {LayerNormEps}.");
+        Probability(errors, MaskTimeProb, nameof(MaskTimeProb), closed: true);
+        EncoderLimits.InRange(errors, MaskTimeLength, 1, EncoderLimits.MaxMaskLength, nameof(MaskTimeLength));
+        EncoderLimits.InRange(errors, MaskTimeMinMasks, 0, EncoderLimits.MaxMaskLength, nameof(MaskTimeMinMasks));
+        if (frontEndOk && widthOk && layersOk && headsOk && ffnOk && posOk && groupsOk)
+        {
+            var n = EncoderCost.CountParameters(this);
+            if (n > EncoderLimits.MaxParameters)
+                errors.Add(nameof(NumLayers), $"The config describes {n:N0} parameters; at most {EncoderLimits.MaxParameters:N0} are allowed (NumLayers {NumLayers}, HiddenSize {HiddenSize}, IntermediateSize {IntermediateSize}).");
+        }
+    }
+
+    /// <summary>Serialises to indented JSON (property names as in this record, enums as strings, the front-end as an
+    /// object with its <c>"type"</c> first).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    /// <summary>Reads a config written by <see cref="ToJson"/>; missing properties keep their defaults.</summary>
-    /// <exception cref="HArnessConfigException">The JSON is malformed or describes an invalid config.</exception>
-    public static SpeechEncoderConfig FromJson(string json)
+    /// <summary>Reads a config written by <see cref="ToJson"/>; missing properties keep their defaults. Configs
+    /// written before front-ends were sections (<c>"FrontEnd": "Cnn"</c> with <c>ConvLayers</c>, <c>ConvNorm</c>,
+    /// <c>ConvBias</c>, <c>FbankMelBins</c>, <c>FbankStack</c>, <c>FbankProjectionDim</c>) are read too.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">Where it came from, for messages (a file), or null.</param>
+    /// <exception cref="HArnessConfigException">The JSON is malformed.</exception>
+    /// <exception cref="HArnessValidationException">It describes an invalid config (every problem named).</exception>
+    public static SpeechEncoderConfig FromJson(string json, string? source = null)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        var where = source is null ? "Encoder config JSON" : $"Encoder config in '{source}'";
         SpeechEncoderConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<SpeechEncoderConfig>(json, JsonOptions);
+            config = JsonNode.Parse(json) is JsonObject o && o["FrontEnd"] is JsonValue
+                ? UpgradeLegacy(o).Deserialize<SpeechEncoderConfig>(JsonOptions)
+                : JsonSerializer.Deserialize<SpeechEncoderConfig>(json, JsonOptions);
         }
         catch (JsonException e)
         {
-            throw new HArnessConfigException($"Encoder config JSON is malformed at {e.Path}: {e.Message}", e.Path, e);
+            throw new HArnessConfigException($"{where} is malformed at {e.Path}: {e.Message}", e.Path, e);
         }
-        if (config is null) throw new HArnessConfigException("Encoder config JSON is null.", "json");
-        config.Validate();
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new HArnessConfigException($"{where} cannot be read: {e.Message}", "json", e);
+        }
+        if (config is null) throw new HArnessConfigException($"{where} is null.", "json");
+        config.Validate(source);
         return config;
     }
 
-    /// <summary>Value equality including the conv stack's elements.</summary>
+    // The flat form of HArnESS 0.1: "FrontEnd": "Cnn" | "Fbank" beside ConvLayers/ConvNorm/ConvBias/Fbank*.
+    private static JsonObject UpgradeLegacy(JsonObject o)
+    {
+        var kind = o["FrontEnd"]!.GetValue<string>();
+        JsonNode? Take(string name)
+        {
+            var v = o[name];
+            o.Remove(name);
+            return v?.DeepClone();
+        }
+        var layers = Take("ConvLayers");
+        var norm = Take("ConvNorm");
+        var bias = Take("ConvBias");
+        var bins = Take("FbankMelBins");
+        var stack = Take("FbankStack");
+        var proj = Take("FbankProjectionDim");
+        var section = new JsonObject();
+        if (string.Equals(kind, "Fbank", StringComparison.OrdinalIgnoreCase))
+        {
+            section["type"] = FbankFrontEndConfig.TypeName;
+            if (bins is not null) section["Input"] = new JsonObject { ["Options"] = new JsonObject { ["NumMelBins"] = bins } };
+            if (stack is not null) section["Stack"] = stack;
+            if (proj is not null) section["ProjectionDim"] = proj;
+        }
+        else if (string.Equals(kind, "Cnn", StringComparison.OrdinalIgnoreCase))
+        {
+            section["type"] = CnnFrontEndConfig.TypeName;
+            if (layers is not null) section["Layers"] = layers;
+            if (norm is not null) section["Norm"] = norm;
+            if (bias is not null) section["Bias"] = bias;
+        }
+        else throw new HArnessConfigException($"FrontEnd \"{kind}\" is not a known front-end (cnn, fbank, conv1d-subsampler).", nameof(FrontEnd));
+        o["FrontEnd"] = section;
+        return o;
+    }
+
+    /// <summary>Value equality including the front-end section.</summary>
     public bool Equals(SpeechEncoderConfig? other) =>
-        other is not null && ModelType == other.ModelType && FrontEnd == other.FrontEnd && ConvLayers.SequenceEqual(other.ConvLayers) &&
-        ConvNorm == other.ConvNorm && ConvBias == other.ConvBias && FbankMelBins == other.FbankMelBins && FbankStack == other.FbankStack &&
-        FbankProjectionDim == other.FbankProjectionDim && HiddenSize == other.HiddenSize && NumLayers == other.NumLayers &&
+        other is not null && ModelType == other.ModelType && SampleRate == other.SampleRate && NormalizeWaveform == other.NormalizeWaveform &&
+        Equals(FrontEnd, other.FrontEnd) && HiddenSize == other.HiddenSize && NumLayers == other.NumLayers &&
         NumHeads == other.NumHeads && IntermediateSize == other.IntermediateSize && LayerNormFirst == other.LayerNormFirst &&
         PosConvKernel == other.PosConvKernel && PosConvGroups == other.PosConvGroups && HiddenDropout == other.HiddenDropout &&
         AttentionDropout == other.AttentionDropout && ActivationDropout == other.ActivationDropout &&
@@ -181,5 +242,5 @@ public sealed record SpeechEncoderConfig
         MaskTimeProb == other.MaskTimeProb && MaskTimeLength == other.MaskTimeLength && MaskTimeMinMasks == other.MaskTimeMinMasks;
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(ModelType, FrontEnd, ConvLayers.Count, HiddenSize, NumLayers, NumHeads, IntermediateSize, LayerNormFirst);
+    public override int GetHashCode() => HashCode.Combine(ModelType, FrontEnd, HiddenSize, NumLayers, NumHeads, IntermediateSize, LayerNormFirst, SampleRate);
 }

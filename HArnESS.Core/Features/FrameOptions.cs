@@ -8,7 +8,7 @@ namespace HArnESS.Features;
 public sealed record FrameOptions
 {
     /// <summary>Sample rate of the waveforms in Hz (<c>sample_frequency</c>). Default 16000.</summary>
-    public double SampleRate { get; init; } = 16000.0;
+    public double SampleRate { get; init; } = Data.AudioDatasetOptions.DefaultSampleRate;
 
     /// <summary>Frame (window) length in milliseconds (<c>frame_length</c>). Default 25.</summary>
     public double FrameLengthMs { get; init; } = 25.0;

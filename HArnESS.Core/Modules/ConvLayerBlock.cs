@@ -41,13 +41,13 @@ public sealed class ConvLayerBlock : nn.Module<Tensor, Tensor>
         return nn.functional.gelu(x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Valid output lengths for valid input lengths: <c>max(0, floor((n - kernel) / stride) + 1)</c>.</summary>
+    /// <summary>Valid output lengths for valid input lengths, by <see cref="ConvLayerSpec.OutputFrames"/>:
+    /// <c>max(0, floor((n - kernel) / stride) + 1)</c>.</summary>
     /// <param name="lengths"><c>[batch]</c> int64.</param>
-    /// <returns><c>[batch]</c> int64.</returns>
+    /// <returns><c>[batch]</c> int64 on the input's device.</returns>
     public Tensor OutputLengths(Tensor lengths)
     {
-        using var scope = NewDisposeScope();
-        var l = (lengths - Spec.Kernel).div(Spec.Stride, rounding_mode: RoundingMode.floor) + 1;
-        return l.clamp_min(0).MoveToOuterDisposeScope();
+        using var cpu = lengths.to(ScalarType.Int64, CPU);
+        return tensor(cpu.data<long>().Select(Spec.OutputFrames).ToArray(), device: lengths.device);
     }
 }

@@ -18,9 +18,14 @@ public sealed class FeatureProjection : nn.Module<Tensor, Tensor>
     /// <param name="outFeatures">Model width.</param>
     /// <param name="dropoutProbability">Dropout after the linear layer.</param>
     /// <param name="eps">Layer-norm epsilon.</param>
+    /// <exception cref="HArnessValidationException">A size is out of range (<c>EncoderLimits</c>).</exception>
     public FeatureProjection(int inFeatures, int outFeatures, double dropoutProbability, double eps = 1e-5)
         : base(nameof(FeatureProjection))
     {
+        var errors = new ValidationErrors();
+        Encoders.EncoderLimits.InRange(errors, inFeatures, 1, Encoders.EncoderLimits.MaxConvChannels, "FrontEndDim");
+        Encoders.EncoderLimits.InRange(errors, outFeatures, 1, Encoders.EncoderLimits.MaxWidth, "HiddenSize");
+        errors.ThrowIfAny(nameof(FeatureProjection));
         layer_norm = nn.LayerNorm(inFeatures, eps);
         projection = nn.Linear(inFeatures, outFeatures);
         dropout = nn.Dropout(dropoutProbability);

@@ -18,8 +18,13 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
     /// <param name="intermediate">Hidden width.</param>
     /// <param name="activationDropout">Dropout after GELU.</param>
     /// <param name="outputDropout">Dropout after the output layer.</param>
+    /// <exception cref="HArnessValidationException">A width is out of range (<c>EncoderLimits</c>).</exception>
     public FeedForward(int dim, int intermediate, double activationDropout, double outputDropout) : base(nameof(FeedForward))
     {
+        var errors = new ValidationErrors();
+        Encoders.EncoderLimits.InRange(errors, dim, 1, Encoders.EncoderLimits.MaxWidth, "HiddenSize");
+        Encoders.EncoderLimits.InRange(errors, intermediate, 1, Encoders.EncoderLimits.MaxIntermediateSize, "IntermediateSize");
+        errors.ThrowIfAny(nameof(FeedForward));
         intermediate_dense = nn.Linear(dim, intermediate);
         intermediate_dropout = nn.Dropout(activationDropout);
         output_dense = nn.Linear(intermediate, dim);

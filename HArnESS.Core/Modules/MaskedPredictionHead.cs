@@ -19,13 +19,16 @@ public sealed class MaskedPredictionHead : nn.Module<Tensor, Tensor>
     /// <param name="numClasses">Number of unit classes K.</param>
     /// <param name="finalDim">Embedding dim (256 in HuBERT base, 768 in large).</param>
     /// <param name="logitTemperature">Divisor of the cosine similarities.</param>
-    /// <exception cref="HArnessConfigException">A value is non-positive.</exception>
+    /// <exception cref="HArnessConfigException">A value is non-positive or past its limit.</exception>
     public MaskedPredictionHead(int dim, int numClasses, int finalDim = 256, double logitTemperature = 0.1)
         : base(nameof(MaskedPredictionHead))
     {
-        if (dim <= 0) throw new HArnessConfigException($"Encoder dim must be positive, got {dim}.", nameof(dim));
-        if (numClasses <= 0) throw new HArnessConfigException($"Class count must be positive, got {numClasses}.", nameof(numClasses));
-        if (finalDim <= 0) throw new HArnessConfigException($"Final dim must be positive, got {finalDim}.", nameof(finalDim));
+        if (dim is <= 0 or > Encoders.EncoderLimits.MaxWidth)
+            throw new HArnessConfigException($"Encoder dim must be in [1, {Encoders.EncoderLimits.MaxWidth}], got {dim}.", nameof(dim));
+        if (numClasses is <= 0 or > MaxClasses)
+            throw new HArnessConfigException($"Class count must be in [1, {MaxClasses}], got {numClasses}.", nameof(numClasses));
+        if (finalDim is <= 0 or > Encoders.EncoderLimits.MaxWidth)
+            throw new HArnessConfigException($"Final dim must be in [1, {Encoders.EncoderLimits.MaxWidth}], got {finalDim}.", nameof(finalDim));
         if (logitTemperature <= 0) throw new HArnessConfigException($"Logit temperature must be positive, got {logitTemperature}.", nameof(logitTemperature));
         NumClasses = numClasses;
         LogitTemperature = logitTemperature;
@@ -33,6 +36,9 @@ public sealed class MaskedPredictionHead : nn.Module<Tensor, Tensor>
         label_embs_concat = new Parameter(rand(numClasses, finalDim));
         RegisterComponents();
     }
+
+    /// <summary>Most unit classes a head may have (HuBERT uses 100–2000; 1,048,576 bounds the code table).</summary>
+    public const int MaxClasses = 1 << 20;
 
     /// <summary>Number of unit classes.</summary>
     public int NumClasses { get; }

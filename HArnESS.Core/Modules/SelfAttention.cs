@@ -23,6 +23,8 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     /// <exception cref="HArnessConfigException"><paramref name="embedDim"/> is not divisible by <paramref name="numHeads"/>.</exception>
     public SelfAttention(int embedDim, int numHeads, double dropout = 0.0) : base(nameof(SelfAttention))
     {
+        if (embedDim is < 1 or > Encoders.EncoderLimits.MaxWidth)
+            throw new HArnessConfigException($"Model dim must be in [1, {Encoders.EncoderLimits.MaxWidth}], got {embedDim}.", "HiddenSize");
         if (numHeads <= 0 || embedDim % numHeads != 0)
             throw new HArnessConfigException($"Model dim {embedDim} is not divisible by {numHeads} attention heads.", "NumHeads");
         EmbedDim = embedDim;

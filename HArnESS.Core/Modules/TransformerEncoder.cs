@@ -33,10 +33,17 @@ public sealed class TransformerEncoder : nn.Module
     /// <param name="activationDropout">Dropout inside feed-forwards.</param>
     /// <param name="layerDrop">Probability of skipping each layer in training.</param>
     /// <param name="eps">Layer-norm epsilon.</param>
+    /// <exception cref="HArnessValidationException">A size is out of range (<c>EncoderLimits</c>).</exception>
     public TransformerEncoder(int dim, int numLayers, int heads, int ffn, bool layerNormFirst, int posConvKernel,
         int posConvGroups, double dropout, double attentionDropout, double activationDropout, double layerDrop,
         double eps = 1e-5) : base(nameof(TransformerEncoder))
     {
+        var errors = new ValidationErrors();
+        Encoders.EncoderLimits.InRange(errors, dim, 1, Encoders.EncoderLimits.MaxWidth, "HiddenSize");
+        Encoders.EncoderLimits.InRange(errors, numLayers, 0, Encoders.EncoderLimits.MaxLayers, "NumLayers");
+        Encoders.EncoderLimits.InRange(errors, ffn, 1, Encoders.EncoderLimits.MaxIntermediateSize, "IntermediateSize");
+        Encoders.EncoderLimits.InRange(errors, posConvKernel, 1, Encoders.EncoderLimits.MaxPosConvKernel, "PosConvKernel");
+        errors.ThrowIfAny(nameof(TransformerEncoder));
         LayerNormFirst = layerNormFirst;
         LayerDrop = layerDrop;
         pos_conv_embed = new ConvolutionalPositionalEmbedding(dim, posConvKernel, posConvGroups);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 
 namespace HArnESS.Runtime;
@@ -10,10 +11,17 @@ namespace HArnESS.Runtime;
 /// <param name="Seed">The global seed, when one was set.</param>
 public sealed record RuntimeInfo(NativeLoadReport? Native, torch.Device Device, int Threads, torch.ScalarType DefaultDType, long? Seed)
 {
+    /// <summary>Where libtorch came from (null where TorchSharp's own loader is used, off Linux). A built app should
+    /// see <see cref="Runtime.LibTorchSource.AppPackage"/>; <see cref="Runtime.LibTorchSource.NuGetCache"/> means it
+    /// carries no backend package and will fail where it is deployed.</summary>
+    public LibTorchSource? LibTorchSource => Native?.Backend.Source;
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"libtorch {Native?.Backend.Version ?? "(TorchSharp default)"} from {Native?.Backend.Directory ?? "(TorchSharp default)"}" +
+        (Native is { } n ? $" ({n.Backend.Source})" : "") +
         (Native is { PatchedVersions.Count: > 0 } ? $" [patched: {string.Join(", ", Native.PatchedVersions)} weak]" : "") +
+        (Native is { PatchedAtBuild.Count: > 0 } ? $" [patched at build: {string.Join(", ", Native.PatchedAtBuild)} weak]" : "") +
         $", device {Device}, {Threads} threads, {DefaultDType}" + (Seed is { } s ? $", seed {s}" : "");
 }
 
@@ -48,9 +56,10 @@ public static class HArnessRuntime
     {
         options ??= new RuntimeOptions();
         options.Validate();
+        var log = options.LoggerFactory.CreateLogger(typeof(HArnessRuntime).FullName!);
         lock (Gate)
         {
-            StartNative(options);
+            StartNative(options, log);
 
             var device = (options.Device ?? DeviceFromEnvironment()).Resolve();
             if (options.Threads is { } threads) torch.set_num_threads(threads);
@@ -63,8 +72,20 @@ public static class HArnessRuntime
                 torch.backends.cudnn.allow_tf32 = tf32;
             }
             _current = new RuntimeInfo(_native, device, torch.get_num_threads(), dtype, options.Seed);
+            LogState(log, _current);
             return _current;
         }
+    }
+
+    /// <summary>Logs the state after a start: a warning when libtorch came from the NuGet cache, then the state itself.</summary>
+    internal static void LogState(ILogger log, RuntimeInfo info)
+    {
+        if (info.Native is { Backend.Source: LibTorchSource.NuGetCache } cached)
+            log.LogWarning("libtorch {Version} comes from the NuGet cache ('{Directory}'): this application references no libtorch " +
+                "backend package and will fail where that cache is absent. Add <PackageReference Include=\"libtorch-cpu-linux-x64\" " +
+                "Version=\"{Expected}\" /> (or a CUDA backend); set RuntimeOptions.AllowNuGetCache = false to make this an error.",
+                cached.Backend.Version, cached.Backend.Directory, LibTorchBackend.ExpectedVersion);
+        log.LogInformation("HArnESS runtime: {Runtime}", info);
     }
 
     /// <summary>Seeds libtorch's CPU and CUDA generators so runs repeat.</summary>
@@ -79,13 +100,18 @@ public static class HArnessRuntime
     public static void EnsureNative()
     {
         if (_nativeDone) return;
-        lock (Gate) StartNative(new RuntimeOptions());
+        lock (Gate) StartNative(new RuntimeOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
     }
 
-    private static void StartNative(RuntimeOptions options)
+    private static void StartNative(RuntimeOptions options, ILogger log)
     {
         if (_nativeDone)
         {
+            if (!options.AllowNuGetCache && _native is { Backend.Source: LibTorchSource.NuGetCache } cached)
+                throw new HArnessConfigException(
+                    $"libtorch is already loaded from the NuGet cache ('{cached.Backend.Directory}') by an earlier start in this process, so " +
+                    "RuntimeOptions.AllowNuGetCache = false cannot be honoured. Reference libtorch-cpu-linux-x64 from the application.",
+                    nameof(RuntimeOptions.AllowNuGetCache));
             if (options.LibTorchDirectory is { } wanted && _native is { } loaded
                 && !Path.GetFullPath(wanted).TrimEnd('/').Equals(loaded.Backend.Directory.TrimEnd('/'), StringComparison.Ordinal))
                 throw new HArnessConfigException(
@@ -96,9 +122,19 @@ public static class HArnessRuntime
 
         if (OperatingSystem.IsLinux())
         {
-            var backend = LibTorchBackend.Locate(options.LibTorchDirectory);
+            var backend = LibTorchBackend.Locate(options.LibTorchDirectory, options.AllowNuGetCache);
             backend.EnsureMatchesTorchSharp(options.AllowLibTorchVersionMismatch);
+            log.LogInformation("libtorch {Version} found in '{Directory}' ({Source}; version from {VersionSource})",
+                backend.Version ?? "(unknown version)", backend.Directory, backend.Source, backend.VersionSource);
             _native = NativeLoader.Load(backend, options.NativeCacheDirectory);
+            if (_native.PatchedVersions.Count > 0)
+                log.LogInformation("TorchSharp's native shim patched: {Versions} made weak because the system libstdc++ lacks them; loaded '{Shim}'",
+                    string.Join(", ", _native.PatchedVersions), _native.LibTorchSharpPath);
+            else if (_native.PatchedAtBuild.Count > 0)
+                log.LogInformation("TorchSharp's native shim was patched at build time ({Versions} weak); loaded '{Shim}'",
+                    string.Join(", ", _native.PatchedAtBuild), _native.LibTorchSharpPath);
+            else
+                log.LogDebug("TorchSharp's native shim loaded unpatched from '{Shim}'", _native.LibTorchSharpPath);
         }
         else if (options.LibTorchDirectory is not null)
         {
@@ -112,11 +148,58 @@ public static class HArnessRuntime
             // TorchSharp's static initialiser loads the backend; with the libraries already in the process it finds them.
             torch.InitializeDeviceType(DeviceType.CPU);
         }
-        catch (Exception e) when (e is NotSupportedException or TypeInitializationException or DllNotFoundException)
+        catch (TypeInitializationException e) when (e.TypeName == typeof(torch).FullName)
+        {
+            // TorchSharp loads its native backend in torch's static constructor; .NET keeps that failure for the process.
+            throw TorchSharpStartedFirst(e);
+        }
+        catch (Exception e) when (e is NotSupportedException or DllNotFoundException)
         {
             throw new HArnessRuntimeException($"TorchSharp failed to start: {e.GetBaseException().Message}", _native?.Backend.Directory, e);
         }
         _nativeDone = true;
+    }
+
+    /// <summary>
+    /// The error for a process in which TorchSharp was called before HArnESS and failed: its first use runs torch's
+    /// static constructor, which loads <c>libLibTorchSharp.so</c>; on a libstdc++ without <c>GLIBCXX_3.4.32</c> that
+    /// fails, TorchSharp reports it as a missing <c>libtorch-cpu-linux-x64</c> reference, and .NET keeps the failed
+    /// type for the life of the process, so nothing loaded afterwards can repair it.
+    /// </summary>
+    private static HArnessRuntimeException TorchSharpStartedFirst(TypeInitializationException e)
+    {
+        string cause;
+        if (_native is { PatchedVersions.Count: > 0 } patched)
+        {
+            string stdcxx;
+            try
+            {
+                stdcxx = NativeLoader.SystemLibStdCxx().Path;
+            }
+            catch (HArnessRuntimeException)
+            {
+                stdcxx = "libstdc++.so.6";
+            }
+            cause = $"TorchSharp's libLibTorchSharp.so requires {string.Join(", ", patched.PatchedVersions)}, which '{stdcxx}' does not " +
+                    "provide, so TorchSharp's own loader could not load it (it reports this as \"doesn't contain a reference to " +
+                    "libtorch-cpu-linux-x64\", although the real cause is the libstdc++ version)";
+        }
+        else
+        {
+            cause = $"TorchSharp's own loader failed: {FirstLine(e.GetBaseException().Message)}";
+        }
+        return new HArnessRuntimeException(
+            "TorchSharp was used before HArnESS started it, and its start failed: " + cause + ". .NET remembers a failed " +
+            "TorchSharp start for the life of the process, so every later TorchSharp or HArnESS call fails too. Fix: call " +
+            "HArnessRuntime.Initialize() (or build any HArnESS model) before the first TorchSharp call, then restart the process " +
+            "(in a notebook, restart the kernel). Apps built against the HArnESS.Core package get a patched shim at build time " +
+            "and are not affected.", _native?.LibTorchSharpPath, e);
+    }
+
+    private static string FirstLine(string text)
+    {
+        var line = text.Split('\n', 2)[0].Trim();
+        return line.Length > 300 ? line[..300] + "…" : line;
     }
 
     private static ComputeDevice DeviceFromEnvironment()

@@ -40,51 +40,128 @@ public sealed record LibTorchBackend(string Directory, string? Version, string V
         return m.Success ? $"{m.Groups[1].Value}.{m.Groups[2].Value}" : null;
     }
 
+    /// <summary>The libtorch package version TorchSharp 0.107 is built against (preferred among the NuGet cache's versions).</summary>
+    public const string ExpectedVersion = "2.10.0";
+
+    /// <summary>Where this installation was found.</summary>
+    public LibTorchSource Source { get; init; } = LibTorchSource.Option;
+
+    /// <summary>The backend packages searched in the NuGet cache, CUDA first.</summary>
+    internal static readonly string[] CachePackages = ["libtorch-cuda-12.8-linux-x64", "libtorch-cpu-linux-x64"];
+
     /// <summary>
     /// Finds libtorch: <paramref name="explicitDirectory"/>, then <see cref="RuntimeOptions.LibTorchDirectoryVariable"/>,
-    /// then the app's <c>runtimes/linux-x64/native</c> folder or base folder, then the NuGet package cache.
+    /// then the app's <c>runtimes/linux-x64/native</c> folder or base folder, then (when <paramref name="allowNuGetCache"/>)
+    /// the NuGet global packages folders (<c>NUGET_PACKAGES</c>, the <c>nuget.config</c> chain's
+    /// <c>globalPackagesFolder</c>, <c>~/.nuget/packages</c>), preferring libtorch <see cref="ExpectedVersion"/>.
     /// </summary>
-    /// <exception cref="HArnessRuntimeException">A named folder lacks libtorch, or none was found anywhere.</exception>
-    public static LibTorchBackend Locate(string? explicitDirectory)
+    /// <param name="explicitDirectory">A libtorch <c>lib</c> folder, or null to search.</param>
+    /// <param name="allowNuGetCache">False refuses the NuGet cache fallback (see <see cref="LibTorchSource.NuGetCache"/>).</param>
+    /// <exception cref="HArnessRuntimeException">A named folder lacks libtorch, or none was found anywhere allowed.</exception>
+    public static LibTorchBackend Locate(string? explicitDirectory, bool allowNuGetCache = true) =>
+        Locate(explicitDirectory, allowNuGetCache, Environment.GetEnvironmentVariable(RuntimeOptions.LibTorchDirectoryVariable),
+            AppContext.BaseDirectory, NuGetPackageFolders.ForThisProcess);
+
+    /// <summary><see cref="Locate(string?, bool)"/> with the process's environment passed in (for tests).</summary>
+    internal static LibTorchBackend Locate(string? explicitDirectory, bool allowNuGetCache, string? environmentDirectory,
+        string appBaseDirectory, Func<IReadOnlyList<NuGetPackageFolders.Candidate>> nugetFolders)
     {
-        var named = explicitDirectory ?? Environment.GetEnvironmentVariable(RuntimeOptions.LibTorchDirectoryVariable);
+        var named = explicitDirectory ?? environmentDirectory;
         if (!string.IsNullOrWhiteSpace(named))
         {
+            var source = explicitDirectory is null ? LibTorchSource.EnvironmentVariable : LibTorchSource.Option;
             var dir = Path.GetFullPath(named);
             if (!HasLibTorch(dir))
                 throw new HArnessRuntimeException(
-                    $"The libtorch folder '{dir}' (from {(explicitDirectory is null ? RuntimeOptions.LibTorchDirectoryVariable : "RuntimeOptions.LibTorchDirectory")}) " +
+                    $"The libtorch folder '{dir}' (from {(source == LibTorchSource.EnvironmentVariable ? RuntimeOptions.LibTorchDirectoryVariable : "RuntimeOptions.LibTorchDirectory")}) " +
                     "does not contain libc10.so, libtorch_cpu.so and libtorch.so. Name the 'lib' folder of a libtorch or PyTorch install.", dir);
             var (v, src) = VersionFromInstall(dir);
-            return new LibTorchBackend(dir, v, src, HasCudaLibs(dir));
+            return new LibTorchBackend(dir, v, src, HasCudaLibs(dir)) { Source = source };
         }
 
-        foreach (var dir in new[] { Path.Combine(AppContext.BaseDirectory, "runtimes", Rid, "native"), AppContext.BaseDirectory })
+        foreach (var dir in new[] { Path.Combine(appBaseDirectory, "runtimes", Rid, "native"), appBaseDirectory })
         {
             if (!HasLibTorch(dir)) continue;
             var (v, src) = VersionFromDepsFiles();
-            return new LibTorchBackend(Path.GetFullPath(dir), v, src, HasCudaLibs(dir));
+            return new LibTorchBackend(Path.GetFullPath(dir), v, src, HasCudaLibs(dir)) { Source = LibTorchSource.AppPackage };
         }
+
+        const string reference = "Reference the 'libtorch-cpu-linux-x64' package (" + ExpectedVersion + ") from your application, or set " +
+                                 RuntimeOptions.LibTorchDirectoryVariable + " / RuntimeOptions.LibTorchDirectory to a libtorch 2.10 'lib' folder";
+        if (!allowNuGetCache)
+            throw new HArnessRuntimeException(
+                $"No libtorch beside the application ('{appBaseDirectory}'), and RuntimeOptions.AllowNuGetCache is false, so the NuGet " +
+                $"cache is not searched. {reference}.", appBaseDirectory);
 
         // Notebooks and scripts reference packages straight from the NuGet cache.
-        var nugetRoot = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (var package in new[] { "libtorch-cuda-12.8-linux-x64", "libtorch-cpu-linux-x64" })
-        {
-            var root = Path.Combine(nugetRoot, package);
-            if (!System.IO.Directory.Exists(root)) continue;
-            foreach (var versionDir in System.IO.Directory.GetDirectories(root).OrderByDescending(d => d, StringComparer.Ordinal))
-            {
-                var dir = Path.Combine(versionDir, "runtimes", Rid, "native");
-                if (HasLibTorch(dir))
-                    return new LibTorchBackend(dir, Path.GetFileName(versionDir), $"NuGet package {package}", HasCudaLibs(dir));
-            }
-        }
+        var roots = nugetFolders();
+        if (FromNuGetCache(roots.Select(r => r.Path)) is { } cached) return cached;
 
         throw new HArnessRuntimeException(
-            "No libtorch found. Reference the 'libtorch-cpu-linux-x64' package (2.10.0) from your application, or set " +
-            $"{RuntimeOptions.LibTorchDirectoryVariable} / RuntimeOptions.LibTorchDirectory to a libtorch 2.10 'lib' folder " +
-            $"(searched '{AppContext.BaseDirectory}' and the NuGet cache '{nugetRoot}').");
+            $"No libtorch found. {reference} (searched '{appBaseDirectory}' and the NuGet package folders " +
+            $"{string.Join(", ", roots.Select(r => $"'{r.Path}' ({r.Origin})"))}).", appBaseDirectory);
+    }
+
+    /// <summary>
+    /// The best libtorch in the given NuGet package folders: <see cref="ExpectedVersion"/> first, then the highest
+    /// version with TorchSharp's major.minor, then the highest of any version (refused later unless mismatches are
+    /// allowed); CUDA before CPU at equal rank, earlier folders before later ones. Versions compare as versions
+    /// (2.10.0 above 2.5.1), a pre-release below its release.
+    /// </summary>
+    internal static LibTorchBackend? FromNuGetCache(IEnumerable<string> roots)
+    {
+        var found = new List<(LibTorchBackend Backend, int Root, int Package, NuGetVersion Version)>();
+        int rootIndex = 0;
+        foreach (var root in roots)
+        {
+            for (int p = 0; p < CachePackages.Length; p++)
+            {
+                var packageDir = Path.Combine(root, CachePackages[p]);
+                if (!System.IO.Directory.Exists(packageDir)) continue;
+                foreach (var versionDir in System.IO.Directory.GetDirectories(packageDir))
+                {
+                    if (NuGetVersion.TryParse(Path.GetFileName(versionDir)) is not { } version) continue;
+                    var dir = Path.Combine(versionDir, "runtimes", Rid, "native");
+                    if (!HasLibTorch(dir)) continue;
+                    var backend = new LibTorchBackend(dir, version.Text, $"NuGet package {CachePackages[p]} in '{root}'", HasCudaLibs(dir))
+                    {
+                        Source = LibTorchSource.NuGetCache,
+                    };
+                    found.Add((backend, rootIndex, p, version));
+                }
+            }
+            rootIndex++;
+        }
+        return found
+            .OrderByDescending(f => f.Version.Text == ExpectedVersion)
+            .ThenByDescending(f => MajorMinor(f.Version.Text) == ExpectedMajorMinor)
+            .ThenBy(f => f.Package)
+            .ThenByDescending(f => f.Version)
+            .ThenBy(f => f.Root)
+            .Select(f => f.Backend)
+            .FirstOrDefault();
+    }
+
+    /// <summary>A NuGet folder version (<c>2.10.0</c>, <c>2.10.0-rc1</c>): numeric parts compared as numbers, a pre-release below its release.</summary>
+    internal sealed record NuGetVersion(string Text, System.Version Numbers, string? PreRelease) : IComparable<NuGetVersion>
+    {
+        public static NuGetVersion? TryParse(string text)
+        {
+            var m = Regex.Match(text, @"^([0-9]+(?:\.[0-9]+){1,3})(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$");
+            if (!m.Success || !System.Version.TryParse(m.Groups[1].Value, out var numbers)) return null;
+            return new NuGetVersion(text, numbers, m.Groups[2].Success ? m.Groups[2].Value : null);
+        }
+
+        public int CompareTo(NuGetVersion? other)
+        {
+            if (other is null) return 1;
+            int c = Normalise(Numbers).CompareTo(Normalise(other.Numbers));
+            if (c != 0) return c;
+            if (PreRelease is null) return other.PreRelease is null ? 0 : 1;
+            return other.PreRelease is null ? -1 : string.CompareOrdinal(PreRelease, other.PreRelease);
+        }
+
+        private static System.Version Normalise(System.Version v) => new(v.Major, v.Minor, Math.Max(v.Build, 0), Math.Max(v.Revision, 0));
     }
 
     internal static bool HasLibTorch(string dir) =>

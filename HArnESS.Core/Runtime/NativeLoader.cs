@@ -8,7 +8,12 @@ namespace HArnESS.Runtime;
 /// <param name="Backend">The libtorch installation that was loaded.</param>
 /// <param name="LibTorchSharpPath">The <c>libLibTorchSharp.so</c> that was loaded (a patched cached copy when <paramref name="PatchedVersions"/> is not empty).</param>
 /// <param name="PatchedVersions">Version requirements made weak because the system's libstdc++ lacks them.</param>
-public sealed record NativeLoadReport(LibTorchBackend Backend, string LibTorchSharpPath, IReadOnlyList<string> PatchedVersions);
+public sealed record NativeLoadReport(LibTorchBackend Backend, string LibTorchSharpPath, IReadOnlyList<string> PatchedVersions)
+{
+    /// <summary>Versions the shim already required weakly when it was found: the HArnESS.Core package's build step
+    /// patched the app's copy (empty for an unpatched shim).</summary>
+    public IReadOnlyList<string> PatchedAtBuild { get; init; } = [];
+}
 
 /// <summary>
 /// Loads libtorch and TorchSharp's native shim on Linux before TorchSharp's own loader runs, so that it finds them
@@ -42,15 +47,16 @@ public static class NativeLoader
         }
 
         var shim = FindShim();
-        var required = ElfSymbolVersions.Read(shim).Required
-            .Where(r => r.File.StartsWith("libstdc++", StringComparison.Ordinal) && !r.IsWeak)
-            .Select(r => r.Name).Distinct().ToList();
+        var stdcxxRequirements = ElfSymbolVersions.Read(shim).Required
+            .Where(r => r.File.StartsWith("libstdc++", StringComparison.Ordinal)).ToList();
+        var required = stdcxxRequirements.Where(r => !r.IsWeak).Select(r => r.Name).Distinct().ToList();
+        var patchedAtBuild = stdcxxRequirements.Where(r => r.IsWeak && WeakenableVersions.Contains(r.Name)).Select(r => r.Name).Distinct().ToList();
         var (stdcxxPath, defined) = SystemLibStdCxx();
         var missing = required.Where(v => !defined.Contains(v)).ToList();
         if (missing.Count == 0)
         {
             LoadOrThrow(shim, $"TorchSharp's native library '{shim}'");
-            return new NativeLoadReport(backend, shim, []);
+            return new NativeLoadReport(backend, shim, []) { PatchedAtBuild = patchedAtBuild };
         }
 
         var unfixable = missing.Where(v => !WeakenableVersions.Contains(v)).ToList();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 
 namespace HArnESS.Runtime;
@@ -47,11 +49,34 @@ public sealed record RuntimeOptions
     /// <summary>Start even when the libtorch found is not the version TorchSharp was built against (not recommended).</summary>
     public bool AllowLibTorchVersionMismatch { get; init; }
 
-    internal void Validate()
+    /// <summary>
+    /// Whether libtorch may come from the NuGet global packages folder when the app carries none (see
+    /// <see cref="LibTorchSource.NuGetCache"/>). True (the default) keeps notebooks and scripts working and logs a
+    /// warning; false makes a missing backend package fail at start, as it will where the app is deployed.
+    /// </summary>
+    public bool AllowNuGetCache { get; init; } = true;
+
+    /// <summary>
+    /// Receives the start-up events: where libtorch came from (a warning when it is the NuGet cache), the native patch
+    /// applied to TorchSharp's shim, the device, threads and dtype. Default <see cref="NullLoggerFactory.Instance"/>.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Checks every option and reports all failures at once.</summary>
+    /// <exception cref="HArnessValidationException">One or more options are invalid; <see cref="HArnessValidationException.Errors"/> names each.</exception>
+    public void Validate()
     {
-        if (Threads is < 1)
-            throw new HArnessConfigException($"RuntimeOptions.Threads must be at least 1, got {Threads}.", nameof(Threads));
-        if (DefaultDType is { } d && d is not (torch.ScalarType.Float16 or torch.ScalarType.BFloat16 or torch.ScalarType.Float32 or torch.ScalarType.Float64))
-            throw new HArnessConfigException($"RuntimeOptions.DefaultDType must be a floating type, got {d}.", nameof(DefaultDType));
+        var errors = new ValidationErrors();
+        errors.Require(Threads is null or >= 1, nameof(Threads), $"RuntimeOptions.Threads must be at least 1, got {Threads}.");
+        errors.Require(DefaultDType is null or torch.ScalarType.Float16 or torch.ScalarType.BFloat16 or torch.ScalarType.Float32 or torch.ScalarType.Float64,
+            nameof(DefaultDType), $"RuntimeOptions.DefaultDType must be a floating type (Float16, BFloat16, Float32, Float64), got {DefaultDType}.");
+        errors.Require(Device is not { Kind: ComputeDeviceKind.Cuda, Index: < 0 }, nameof(Device),
+            $"RuntimeOptions.Device must have a CUDA index of 0 or more, got {Device?.Index}.");
+        errors.Require(LibTorchDirectory is null || !string.IsNullOrWhiteSpace(LibTorchDirectory) && LibTorchDirectory.IndexOf('\0') < 0,
+            nameof(LibTorchDirectory), $"RuntimeOptions.LibTorchDirectory must be a folder path or null, got '{LibTorchDirectory}'.");
+        errors.Require(NativeCacheDirectory is null || !string.IsNullOrWhiteSpace(NativeCacheDirectory) && NativeCacheDirectory.IndexOf('\0') < 0,
+            nameof(NativeCacheDirectory), $"RuntimeOptions.NativeCacheDirectory must be a folder path or null, got '{NativeCacheDirectory}'.");
+        errors.Require(LoggerFactory is not null, nameof(LoggerFactory), "RuntimeOptions.LoggerFactory must not be null (use NullLoggerFactory.Instance).");
+        errors.ThrowIfAny(nameof(RuntimeOptions));
     }
 }

@@ -11,8 +11,8 @@ namespace HArnESS.Distillation.Targets;
 /// <summary>
 /// Dumps frame features of a manifest into shard files a later step streams, as fairseq's
 /// <c>dump_{mfcc,hubert}_feature.py</c>: shard <c>rank</c> of <c>n</c> covers a contiguous range of the manifest
-/// (<see cref="ShardRange"/>) and is written as <c>{split}_{rank}_{n}.npy</c> (float32 <c>[frames, D]</c>) and
-/// <c>.len</c> (frames per utterance, one per line). Memory is bounded by one utterance's features. Files are written
+/// (<see cref="ShardRange"/>), its audio is read through <see cref="AudioLoader"/> in padded batches, and it is written as <c>{split}_{rank}_{n}.npy</c> (float32 <c>[frames, D]</c>) and
+/// <c>.len</c> (frames per utterance, one per line). Memory is bounded by the features of one length bucket (<see cref="FeatureDumpOptions.BucketSize"/>). Files are written
 /// under temporary names and renamed when complete, then a <c>{split}_{rank}_{n}.done</c> marker is written; a
 /// restarted run skips shards whose marker matches and continues at the next unfinished one.
 /// </summary>
@@ -20,22 +20,25 @@ public sealed class FeatureDumper
 {
     private readonly Manifest _manifest;
     private readonly IUtteranceFeatureReader _reader;
+    private readonly AudioDataset _dataset;
 
     /// <summary>Creates the dumper.</summary>
     /// <param name="manifest">Utterances to dump.</param>
     /// <param name="reader">Feature computation (MFCC-39 or a teacher layer).</param>
-    /// <param name="options">Output folder, split name and sharding.</param>
+    /// <param name="options">Output folder, split name, sharding and how the audio is read.</param>
+    /// <exception cref="HArnessValidationException">Options are invalid, or there are more shards than utterances (all failures at once).</exception>
     public FeatureDumper(Manifest manifest, IUtteranceFeatureReader reader, FeatureDumpOptions options)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        if (options.Shards > Math.Max(1, manifest.Count))
-            throw new HArnessConfigException($"Shards = {options.Shards} exceeds the {manifest.Count} utterances of the manifest.", nameof(options.Shards));
+        var errors = new ValidationErrors();
+        options.Collect(errors, manifest.Count);
+        errors.ThrowIfAny(nameof(FeatureDumpOptions));
         _manifest = manifest;
         _reader = reader;
         Options = options;
+        _dataset = new AudioDataset(manifest, options.Audio);
     }
 
     /// <summary>The dump settings.</summary>
@@ -55,15 +58,12 @@ public sealed class FeatureDumper
     public static string ShardPath(string dir, string split, int rank, int shards, string extension) =>
         Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{split}_{rank}_{shards}{extension}"));
 
-    /// <summary>Dumps every requested shard (skipping finished ones) on a worker thread.</summary>
-    /// <param name="progress">Reports per utterance and per skipped shard.</param>
-    /// <param name="cancellationToken">Stops between utterances; the unfinished shard's temporary files are removed.</param>
+    /// <summary>Dumps every requested shard (skipping finished ones) on the calling thread.</summary>
+    /// <param name="progress">Reports once per batch written and once per finished shard skipped.</param>
+    /// <param name="cancellationToken">Stops between batches; the unfinished shard's temporary files are removed.</param>
     /// <returns>One record per requested shard.</returns>
-    /// <exception cref="HArnessDataException">An audio file is missing/unreadable or its features hold NaN (named).</exception>
-    public Task<IReadOnlyList<FeatureShardInfo>> RunAsync(IProgress<FeatureDumpProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Run(progress, cancellationToken), cancellationToken);
-
-    /// <summary>Synchronous <see cref="RunAsync"/>.</summary>
+    /// <exception cref="HArnessDataException">An audio file is missing or unreadable (named with its manifest line) or
+    /// its features hold NaN (named).</exception>
     public IReadOnlyList<FeatureShardInfo> Run(IProgress<FeatureDumpProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(Options.OutputDir);
@@ -88,38 +88,75 @@ public sealed class FeatureDumper
             return finished with { Recomputed = false };
         }
         File.Delete(done);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         long frames = 0;
+        double audioSeconds = 0;
         var lengths = new List<long>();
+        var entries = Enumerable.Range(start, end - start).ToArray();
+        var longest = entries.Length == 0 ? 1 : entries.Max(i => _manifest.Entries[i].NumSamples);
+        var loader = new AudioLoader(_dataset, new AudioLoaderOptions
+        {
+            BatchSize = Options.BatchSize ?? (_reader is TeacherLayerFeatureReader { Device.type: DeviceType.CPU } ? 1 : 16),
+            MaxTokens = Math.Max(Options.MaxBatchSamples, Math.Max(1, longest)),
+            Shuffle = false,
+            BucketByLength = true,
+            BucketSize = Options.BucketSize,
+            Prefetch = Options.Prefetch,
+        }, entries: entries);
+        var rate = (double)Options.Audio.SampleRate;
         // .npy and .len are each published atomically; the .done marker, written last, is what makes the pair count.
         AtomicFile.Write(npy, fs =>
         {
             NpyFeatureFile.WriteHeader(fs, 0, _reader.Dimension);
-            for (var i = start; i < end; i++)
+            // Batches come bucket by bucket in manifest order; rows are written as soon as every earlier one is.
+            var pending = new Dictionary<int, Tensor>();
+            var next = start;
+            var computed = 0;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var path = _manifest.GetFullPath(i);
-                using var scope = NewDisposeScope();
-                Tensor feats;
-                try
+                foreach (var batch in loader)
                 {
-                    feats = _reader.Read(path, cancellationToken);
+                    using var scope = NewDisposeScope();
+                    using (batch)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var feats = _reader.Read(batch, cancellationToken);
+                        if (feats.Count != batch.Count)
+                            throw new HArnessDataException($"The feature reader '{_reader.Description}' gave {feats.Count} results for a batch of {batch.Count}.");
+                        for (var r = 0; r < batch.Count; r++)
+                        {
+                            var i = batch.Indices[r];
+                            var path = batch.Paths[r];
+                            var f = feats[r];
+                            if (f.dim() != 2 || f.shape[1] != _reader.Dimension)
+                                throw new HArnessDataException($"Features of manifest entry {i} '{path}' have shape [{string.Join(", ", f.shape)}]; expected [frames, {_reader.Dimension}].", path);
+                            if (FeatureChecks.FirstNonFiniteRow(f) is var bad and >= 0)
+                                throw new HArnessDataException($"Features of manifest entry {i} '{path}' (shard {rank}/{Options.Shards}) hold NaN or infinite values at frame {bad}.", path);
+                            pending[i] = f.to(ScalarType.Float32, CPU).contiguous().MoveToOuterDisposeScope();
+                            audioSeconds += batch.LengthsArray[r] / rate;
+                        }
+                        computed += batch.Count;
+                    }
+                    while (pending.Remove(next, out var ready))
+                    {
+                        using (ready)
+                        {
+                            NpyFeatureFile.WriteRows(fs, ready.data<float>().ToArray());
+                            lengths.Add(ready.shape[0]);
+                            frames += ready.shape[0];
+                        }
+                        next++;
+                    }
+                    progress?.Report(new FeatureDumpProgress(rank, Options.Shards, computed, end - start, frames, false, audioSeconds, clock.Elapsed));
                 }
-                catch (HArnessException) { throw; }
-                catch (OperationCanceledException) { throw; }
-                catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-                {
-                    throw new HArnessDataException($"Cannot read manifest entry {i} '{path}' for shard {rank}/{Options.Shards}: {ex.Message}", path, ex);
-                }
-                if (feats.dim() != 2 || feats.shape[1] != _reader.Dimension)
-                    throw new HArnessDataException($"Features of '{path}' have shape [{string.Join(", ", feats.shape)}]; expected [frames, {_reader.Dimension}].", path);
-                if (FeatureChecks.FirstNonFiniteRow(feats) is var bad and >= 0)
-                    throw new HArnessDataException($"Features of manifest entry {i} '{path}' (shard {rank}/{Options.Shards}) hold NaN or infinite values at frame {bad}.", path);
-                using var cpu = feats.to(ScalarType.Float32, torch.CPU).contiguous();
-                NpyFeatureFile.WriteRows(fs, cpu.data<float>().ToArray());
-                lengths.Add(cpu.shape[0]);
-                frames += cpu.shape[0];
-                progress?.Report(new FeatureDumpProgress(rank, Options.Shards, i - start + 1, end - start, frames, false));
             }
+            finally
+            {
+                foreach (var t in pending.Values) t.Dispose();
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            if (next != end)
+                throw new HArnessDataException($"Shard {rank}/{Options.Shards} of '{_manifest.SourcePath ?? "(in memory)"}' got features for {next - start} of its {end - start} utterances.");
             fs.Position = 0;
             NpyFeatureFile.WriteHeader(fs, frames, _reader.Dimension);
         });
@@ -136,15 +173,15 @@ public sealed class FeatureDumper
         catch (JsonException) { return null; }
     }
 
-    private string Signature(int start, int end)
+    /// <summary>What a shard's content depends on: the reader (kind, options, weights), how the audio is read, and
+    /// the shard's entries with their sample counts.</summary>
+    internal string Signature(int start, int end)
     {
-        // FNV-1a over the shard's entries, so a changed manifest or feature setting recomputes the shard.
-        var hash = 14695981039346656037UL;
-        void Mix(string s)
-        {
-            foreach (var b in Encoding.UTF8.GetBytes(s)) { hash ^= b; hash *= 1099511628211UL; }
-        }
-        for (var i = start; i < end; i++) Mix($"{_manifest.Entries[i].RelativePath}\t{_manifest.Entries[i].NumSamples}\n");
-        return string.Create(CultureInfo.InvariantCulture, $"{_reader.Description}|entries {start}-{end}|{hash:x16}");
+        var a = Options.Audio;
+        var audio = string.Create(CultureInfo.InvariantCulture,
+            $"audio(rate={a.SampleRate},resample={a.Resample},mono={a.DownmixToMono},normalize={a.Normalize})");
+        var entries = new StringBuilder();
+        for (var i = start; i < end; i++) entries.Append(CultureInfo.InvariantCulture, $"{_manifest.Entries[i].RelativePath}\t{_manifest.Entries[i].NumSamples}\n");
+        return string.Create(CultureInfo.InvariantCulture, $"{_reader.Description}|{audio}|entries {start}-{end}|{StageSignature.Hash(entries.ToString())}");
     }
 }

@@ -44,33 +44,35 @@ public sealed class FeatureShardSource : IFeatureSource
                 if (!File.Exists(p))
                     throw new HArnessDataException($"Feature shard {rank} of {shards} is missing: '{p}' does not exist (dump it first, or the dump did not finish).", p);
             var (rows, dim, offset) = NpyFeatureFile.ReadHeader(npy);
-            var lengths = File.ReadAllLines(len).Where(l => l.Length > 0)
-                .Select(l => long.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v
-                    : throw new HArnessFormatException($"'{len}': '{l}' is not a frame count.", len)).ToArray();
-            if (lengths.Sum() != rows)
-                throw new HArnessDataException($"'{len}' lists {lengths.Sum()} frames but '{npy}' holds {rows}.", len);
+            var lengths = NpyFeatureFile.ReadLengths(len, npy, rows);
             if (rank > 0 && dim != _shards[0].Dim)
                 throw new HArnessDataException($"'{npy}' has dimension {dim} but shard 0 has {_shards[0].Dim}.", npy);
             var marker = FeatureDumper.ReadMarker(done);
             var offsets = new long[lengths.Length];
             for (var i = 1; i < lengths.Length; i++) offsets[i] = offsets[i - 1] + lengths[i - 1];
-            var selected = Enumerable.Range(0, lengths.Length).ToArray();
-            if (fraction < 1)
-            {
-                var take = (int)Math.Ceiling(lengths.Length * fraction);
-                for (var i = 0; i < take; i++)
-                {
-                    var j = i + rng.Next(lengths.Length - i);
-                    (selected[i], selected[j]) = (selected[j], selected[i]);
-                }
-                selected = selected[..take];
-                Array.Sort(selected);
-            }
+            var selected = SelectUtterances(lengths.Length, fraction, rng);
             _shards[rank] = new Shard(rank, npy, dim, offset, lengths, offsets, selected, marker?.FirstEntry ?? -1);
         }
         Dimension = _shards[0].Dim;
         Rows = _shards.Sum(s => s.Selected.Sum(i => s.Lengths[i]));
         Utterances = _shards.Sum(s => s.Lengths.Length);
+    }
+
+    /// <summary>The utterances of one shard a fit uses: all of them, or <c>ceil(count · fraction)</c> drawn without
+    /// replacement (partial Fisher–Yates on <paramref name="rng"/>, shared across shards in rank order), sorted.</summary>
+    internal static int[] SelectUtterances(int count, double fraction, Random rng)
+    {
+        var selected = Enumerable.Range(0, count).ToArray();
+        if (fraction >= 1) return selected;
+        var take = (int)Math.Ceiling(count * fraction);
+        for (var i = 0; i < take; i++)
+        {
+            var j = i + rng.Next(count - i);
+            (selected[i], selected[j]) = (selected[j], selected[i]);
+        }
+        selected = selected[..take];
+        Array.Sort(selected);
+        return selected;
     }
 
     /// <inheritdoc/>

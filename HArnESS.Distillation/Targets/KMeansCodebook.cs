@@ -1,5 +1,5 @@
 using System.Globalization;
-using HArnESS.Checkpoints;
+using HArnESS.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -54,21 +54,31 @@ public sealed record KMeansOptions
     /// <summary>For streamed sources: rows held in the shuffle buffer batches are drawn from; null = 8 × batch size.</summary>
     public long? ShuffleBufferRows { get; init; }
 
-    /// <summary>Throws <see cref="HArnessConfigException"/> naming the first invalid option.</summary>
+    /// <summary>Checks every value and reports all failures at once.</summary>
+    /// <exception cref="HArnessValidationException">A value is out of range; each failure names its option.</exception>
     public void Validate()
     {
-        if (Clusters < 1) throw new HArnessConfigException($"Clusters must be at least 1, got {Clusters}.", nameof(Clusters));
-        if (MaxIter < 1) throw new HArnessConfigException($"MaxIter must be at least 1, got {MaxIter}.", nameof(MaxIter));
-        if (BatchSize < 1) throw new HArnessConfigException($"BatchSize must be at least 1, got {BatchSize}.", nameof(BatchSize));
-        if (Tolerance < 0 || double.IsNaN(Tolerance)) throw new HArnessConfigException($"Tolerance must be >= 0, got {Tolerance}.", nameof(Tolerance));
-        if (MaxNoImprovement is < 1) throw new HArnessConfigException($"MaxNoImprovement must be >= 1 or null, got {MaxNoImprovement}.", nameof(MaxNoImprovement));
-        if (NInit < 1) throw new HArnessConfigException($"NInit must be at least 1, got {NInit}.", nameof(NInit));
-        if (InitSize is < 1) throw new HArnessConfigException($"InitSize must be >= 1 or null, got {InitSize}.", nameof(InitSize));
+        var errors = new ValidationErrors();
+        Collect(errors);
+        errors.ThrowIfAny(nameof(KMeansOptions));
+    }
+
+    /// <summary>Adds every failure to <paramref name="errors"/>, option names prefixed with <paramref name="prefix"/>.</summary>
+    internal void Collect(ValidationErrors errors, string? prefix = null)
+    {
+        string Name(string option) => prefix is null ? option : $"{prefix}.{option}";
+        if (Clusters < 1) errors.Add(Name(nameof(Clusters)), $"Clusters must be at least 1, got {Clusters}.");
+        if (MaxIter < 1) errors.Add(Name(nameof(MaxIter)), $"MaxIter must be at least 1, got {MaxIter}.");
+        if (BatchSize < 1) errors.Add(Name(nameof(BatchSize)), $"BatchSize must be at least 1, got {BatchSize}.");
+        if (Tolerance < 0 || double.IsNaN(Tolerance)) errors.Add(Name(nameof(Tolerance)), $"Tolerance must be >= 0, got {Tolerance}.");
+        if (MaxNoImprovement is < 1) errors.Add(Name(nameof(MaxNoImprovement)), $"MaxNoImprovement must be >= 1 or null, got {MaxNoImprovement}.");
+        if (NInit < 1) errors.Add(Name(nameof(NInit)), $"NInit must be at least 1, got {NInit}.");
+        if (InitSize is < 1) errors.Add(Name(nameof(InitSize)), $"InitSize must be >= 1 or null, got {InitSize}.");
         if (ReassignmentRatio < 0 || double.IsNaN(ReassignmentRatio))
-            throw new HArnessConfigException($"ReassignmentRatio must be >= 0, got {ReassignmentRatio}.", nameof(ReassignmentRatio));
-        if (LocalTrials is < 1) throw new HArnessConfigException($"LocalTrials must be >= 1 or null, got {LocalTrials}.", nameof(LocalTrials));
-        if (LloydIterations < 0) throw new HArnessConfigException($"LloydIterations must be >= 0, got {LloydIterations}.", nameof(LloydIterations));
-        if (LloydTolerance < 0) throw new HArnessConfigException($"LloydTolerance must be >= 0, got {LloydTolerance}.", nameof(LloydTolerance));
-        if (ShuffleBufferRows is < 1) throw new HArnessConfigException($"ShuffleBufferRows must be >= 1 or null, got {ShuffleBufferRows}.", nameof(ShuffleBufferRows));
+            errors.Add(Name(nameof(ReassignmentRatio)), $"ReassignmentRatio must be >= 0, got {ReassignmentRatio}.");
+        if (LocalTrials is < 1) errors.Add(Name(nameof(LocalTrials)), $"LocalTrials must be >= 1 or null, got {LocalTrials}.");
+        if (LloydIterations < 0) errors.Add(Name(nameof(LloydIterations)), $"LloydIterations must be >= 0, got {LloydIterations}.");
+        if (LloydTolerance < 0) errors.Add(Name(nameof(LloydTolerance)), $"LloydTolerance must be >= 0, got {LloydTolerance}.");
+        if (ShuffleBufferRows is < 1) errors.Add(Name(nameof(ShuffleBufferRows)), $"ShuffleBufferRows must be >= 1 or null, got {ShuffleBufferRows}.");
     }
 }

@@ -100,7 +100,7 @@ public sealed class MiniBatchKMeans
                     centers?.Dispose();
                     centers = c.MoveToOuterDisposeScope();
                 }
-                progress?.Report(new KMeansProgress("init", i + 1, o.NInit, bestInit));
+                progress?.Report(new KMeansProgress(KMeansPhase.Init, i + 1, o.NInit, bestInit / valid.shape[0], valid.shape[0]));
             }
             var tol = o.Tolerance > 0 ? o.Tolerance * data.MeanVariance(valid) : 0.0;
             foreach (var g in gathered) g.Dispose();
@@ -142,7 +142,7 @@ public sealed class MiniBatchKMeans
                 var alpha = Math.Min(batch * 2.0 / (n + 1), 1.0);
                 ewa = ewa is null ? lastBatch : ewa * (1 - alpha) + lastBatch * alpha;
                 if (progress is not null && (step % 50 == 0 || step == nSteps - 1))
-                    progress.Report(new KMeansProgress("minibatch", steps, nSteps, ewa));
+                    progress.Report(new KMeansProgress(KMeansPhase.MiniBatch, steps, nSteps, ewa, batch));
                 if (tol > 0 && diff <= tol) { stopped = true; break; }
                 if (ewaMin is null || ewa < ewaMin) { noImprovement = 0; ewaMin = ewa; }
                 else noImprovement++;
@@ -156,7 +156,7 @@ public sealed class MiniBatchKMeans
                 var (refined, shift, passInertia) = LloydPass(data, centers!, ct);
                 centers!.Dispose();
                 centers = refined;
-                progress?.Report(new KMeansProgress("lloyd", lloyd + 1, o.LloydIterations, passInertia));
+                progress?.Report(new KMeansProgress(KMeansPhase.Lloyd, lloyd + 1, o.LloydIterations, passInertia / n, n));
                 if (shift <= o.LloydTolerance) { lloyd++; break; }
             }
 
@@ -172,7 +172,7 @@ public sealed class MiniBatchKMeans
                     labels.Dispose();
                     total += inertia;
                 }
-                progress?.Report(new KMeansProgress("inertia", 1, 1, total));
+                progress?.Report(new KMeansProgress(KMeansPhase.Inertia, 1, 1, total / n, n));
             }
             else
             {

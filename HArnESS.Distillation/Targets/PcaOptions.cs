@@ -13,13 +13,23 @@ public sealed record PcaOptions
     /// <summary>Scale each component to unit variance in <see cref="Pca.Transform"/> (undone by the inverse).</summary>
     public bool Whiten { get; init; }
 
-    /// <summary>Throws <see cref="HArnessConfigException"/> naming the first invalid option.</summary>
+    /// <summary>Checks every value and reports all failures at once.</summary>
+    /// <exception cref="HArnessValidationException">A value is out of range; each failure names its option.</exception>
     public void Validate()
     {
+        var errors = new ValidationErrors();
+        Collect(errors);
+        errors.ThrowIfAny(nameof(PcaOptions));
+    }
+
+    /// <summary>Adds every failure to <paramref name="errors"/>, option names prefixed with <paramref name="prefix"/>.</summary>
+    internal void Collect(ValidationErrors errors, string? prefix = null)
+    {
+        string Name(string option) => prefix is null ? option : $"{prefix}.{option}";
         if (Components is not null && VarianceThreshold is not null)
-            throw new HArnessConfigException("Give either Components or VarianceThreshold, not both.", nameof(Components));
-        if (Components is < 1) throw new HArnessConfigException($"Components must be at least 1, got {Components}.", nameof(Components));
+            errors.Add(Name(nameof(Components)), "Give either Components or VarianceThreshold, not both.");
+        if (Components is < 1) errors.Add(Name(nameof(Components)), $"Components must be at least 1, got {Components}.");
         if (VarianceThreshold is { } v && (!(v > 0) || v > 1))
-            throw new HArnessConfigException($"VarianceThreshold must be in (0, 1], got {v}.", nameof(VarianceThreshold));
+            errors.Add(Name(nameof(VarianceThreshold)), $"VarianceThreshold must be in (0, 1], got {v}.");
     }
 }

@@ -1,29 +1,35 @@
 using System.Globalization;
+using HArnESS.Data;
 using HArnESS.Encoders;
+using HArnESS.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HArnESS.Distillation.Targets;
 
 /// <summary>
-/// Hidden states of one teacher layer (HuBERT iteration ≥ 2, fairseq <c>dump_hubert_feature.py</c>): the waveform is
-/// cut into chunks of at most <see cref="MaxChunkSamples"/> samples (fairseq <c>max_chunk = 1600000</c>), each chunk
-/// runs through the teacher up to the layer, and the chunks' frames are concatenated. Without waveform normalisation
-/// the file is read chunk by chunk, so memory is bounded by a chunk.
+/// Hidden states of one teacher layer (HuBERT iteration ≥ 2, fairseq <c>dump_hubert_feature.py</c>). Utterances of
+/// a batch run through the teacher together, padded, and each row is cut to its <see cref="EncoderOutput.FrameLengths"/>.
+/// An utterance longer than <see cref="MaxChunkSamples"/> (fairseq <c>max_chunk = 1600000</c>) runs alone, cut into
+/// chunks whose frames are concatenated, as fairseq does.
 /// </summary>
+/// <remarks>
+/// A teacher whose CNN uses <see cref="ConvNormMode.GroupNorm"/> (HuBERT/wav2vec 2.0 base) normalises over time,
+/// padding included, so padded rows would get other features than fairseq's one-at-a-time dump: for those teachers
+/// every row runs alone (<see cref="Batched"/> is false). The teacher's training flag and the grad mode are restored
+/// after every <see cref="Read"/>.
+/// </remarks>
 public sealed class TeacherLayerFeatureReader : IUtteranceFeatureReader
 {
     private readonly SpeechEncoder _teacher;
 
-    /// <summary>Creates the reader.</summary>
-    /// <param name="teacher">The teacher (switched to eval mode; not owned).</param>
+    /// <summary>Creates the reader (the weights are hashed on first use of <see cref="Description"/>).</summary>
+    /// <param name="teacher">The teacher (not owned; its training flag is left as it is).</param>
     /// <param name="layer">Hidden-state index: 0 = input to the first transformer layer, n = output of layer n.</param>
-    /// <param name="maxChunkSamples">Samples per forward pass.</param>
-    /// <param name="normalizeWaveform">Layer-normalise the whole waveform first (fairseq <c>task.cfg.normalize</c>,
-    /// used by large/XLS-R models).</param>
+    /// <param name="maxChunkSamples">Samples per forward pass of one long utterance.</param>
     /// <param name="device">Where the teacher runs; null = the teacher's parameters' device.</param>
     /// <exception cref="HArnessConfigException">The layer or chunk size is out of range.</exception>
-    public TeacherLayerFeatureReader(SpeechEncoder teacher, int layer, long maxChunkSamples = 1_600_000, bool normalizeWaveform = false, Device? device = null)
+    public TeacherLayerFeatureReader(SpeechEncoder teacher, int layer, long maxChunkSamples = 1_600_000, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         if (layer < 0 || layer > teacher.NumLayers)
@@ -33,65 +39,106 @@ public sealed class TeacherLayerFeatureReader : IUtteranceFeatureReader
         _teacher = teacher;
         Layer = layer;
         MaxChunkSamples = maxChunkSamples;
-        NormalizeWaveform = normalizeWaveform;
         Device = device ?? teacher.parameters().FirstOrDefault()?.device ?? CPU;
-        _teacher.eval();
+        Batched = teacher.Config.FrontEnd is not CnnFrontEndConfig { Norm: ConvNormMode.GroupNorm };
+        _weightsHash = new Lazy<string>(() => ModuleWeightsHash.Compute(teacher), LazyThreadSafetyMode.None);
     }
+
+    private readonly Lazy<string> _weightsHash;
 
     /// <summary>The hidden-state index dumped.</summary>
     public int Layer { get; }
 
-    /// <summary>Samples per forward pass.</summary>
+    /// <summary>Samples per forward pass of one long utterance.</summary>
     public long MaxChunkSamples { get; }
-
-    /// <summary>Whether the waveform is layer-normalised first.</summary>
-    public bool NormalizeWaveform { get; }
 
     /// <summary>Where the teacher runs.</summary>
     public Device Device { get; }
+
+    /// <summary>True when rows of a batch run through the teacher together (padding-safe front-ends); false for a
+    /// group-norm CNN, where every row runs alone to give exactly the unpadded features.</summary>
+    public bool Batched { get; }
+
+    /// <summary>SHA-256 (hex) of the teacher's state dict (names, dtypes, shapes and bytes), computed on first use
+    /// (about a second for HuBERT-base on a CPU): two teachers of the same shape with different weights have
+    /// different descriptions, so their dumps are never mixed up.</summary>
+    public string WeightsHash => _weightsHash.Value;
 
     /// <inheritdoc/>
     public int Dimension => _teacher.HiddenSize;
 
     /// <inheritdoc/>
     public string Description => string.Create(CultureInfo.InvariantCulture,
-        $"teacher-layer({_teacher.Config.ModelType},{_teacher.HiddenSize}x{_teacher.NumLayers},layer={Layer},chunk={MaxChunkSamples},norm={NormalizeWaveform})");
+        $"teacher-layer({_teacher.Config.ModelType},{_teacher.HiddenSize}x{_teacher.NumLayers},layer={Layer},chunk={MaxChunkSamples},norm={_teacher.Config.NormalizeWaveform},rate={_teacher.Config.SampleRate},weights={WeightsHash})");
 
     /// <inheritdoc/>
-    public Tensor Read(string path, CancellationToken cancellationToken = default)
+    public long FrameCount(long samples) => Chunks(samples).Sum(c => _teacher.OutputFrames(c.Length));
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Tensor> Read(AudioBatch batch, CancellationToken cancellationToken = default)
     {
-        if (!File.Exists(path)) throw new HArnessDataException($"Audio file not found: '{path}'.", path);
-        using var noGrad = torch.no_grad();
-        var info = Audio.WavReader.ReadInfo(path);
-        Tensor? whole = null;
-        if (NormalizeWaveform || info.SampleRate != AudioInput.SampleRate)
+        ArgumentNullException.ThrowIfNull(batch);
+        var result = new Tensor?[batch.Count];
+        var wasTraining = _teacher.training;
+        _teacher.eval();
+        try
         {
-            whole = AudioInput.ReadMono(path);
-            if (NormalizeWaveform)
+            using var noGrad = torch.no_grad();
+            var together = new List<int>();
+            for (var r = 0; r < batch.Count; r++)
             {
-                using var w = whole;
-                whole = nn.functional.layer_norm(w, [w.shape[0]]);
+                var n = batch.LengthsArray[r];
+                if (FrameCount(n) < 1) result[r] = empty(0, Dimension, ScalarType.Float32);
+                else if (Batched && n <= MaxChunkSamples) together.Add(r);
+                else result[r] = ReadAlone(batch.Waveforms[r].narrow(0, 0, n), cancellationToken);
             }
+            if (together.Count > 0) ReadTogether(batch, together, result, cancellationToken);
+            return result!;
         }
-        var total = whole?.shape[0] ?? info.Frames;
+        catch
+        {
+            foreach (var t in result) t?.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (wasTraining) _teacher.train();
+        }
+    }
+
+    private void ReadTogether(AudioBatch batch, List<int> rows, Tensor?[] result, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        using var scope = NewDisposeScope();
+        var longest = rows.Max(r => batch.LengthsArray[r]);
+        var index = tensor(rows.Select(r => (long)r).ToArray());
+        var waves = batch.Waveforms.index_select(0, index).narrow(1, 0, longest).to(Device);
+        var lengths = tensor(rows.Select(r => batch.LengthsArray[r]).ToArray()).to(Device);
+        using var output = _teacher.Forward(waves, lengths, stopAtLayer: Layer);
+        var frames = output.FrameLengths.cpu().data<long>().ToArray();
+        var states = output.HiddenStates[Layer].to(ScalarType.Float32, CPU);
+        for (var k = 0; k < rows.Count; k++)
+            result[rows[k]] = states[k].narrow(0, 0, frames[k]).contiguous().MoveToOuterDisposeScope();
+    }
+
+    private Tensor ReadAlone(Tensor wave, CancellationToken ct)
+    {
         var parts = new List<Tensor>();
         try
         {
-            foreach (var (start, length) in Chunks(total))
+            foreach (var (start, length) in Chunks(wave.shape[0]))
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var chunk = whole is not null ? whole.narrow(0, start, length) : AudioInput.ReadRange(path, start, length);
-                using var output = _teacher.Forward(chunk.unsqueeze(0).to(Device), stopAtLayer: Layer);
-                parts.Add(output.HiddenStates[Layer].squeeze(0).to(ScalarType.Float32, CPU).MoveToOuterDisposeScope());
+                var chunk = wave.narrow(0, start, length).unsqueeze(0).to(Device);
+                using var output = _teacher.Forward(chunk, stopAtLayer: Layer);
+                parts.Add(output.HiddenStates[Layer].squeeze(0).to(ScalarType.Float32, CPU).contiguous().MoveToOuterDisposeScope());
             }
-            if (parts.Count == 0) return empty(0, Dimension, ScalarType.Float32);
-            return parts.Count == 1 ? parts[0].contiguous() : torch.cat(parts, 0);
+            return parts.Count == 1 ? parts[0].alias() : torch.cat(parts, 0);
         }
         finally
         {
             foreach (var p in parts) p.Dispose();
-            whole?.Dispose();
         }
     }
 

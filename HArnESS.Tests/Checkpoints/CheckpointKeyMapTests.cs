@@ -62,4 +62,38 @@ public sealed class CheckpointKeyMapTests
         var e = Assert.Throws<HArnessCheckpointException>(() => FairseqConfig.ParseConvLayers("__import__('os')"))!;
         Assert.That(e.Message, Does.Contain("expected '['"));
     }
+
+    [TestCase("encoder.layers.2147483646.fc1.weight")]
+    [TestCase("encoder.layers.12345678901.fc1.weight")]
+    [TestCase("encoder.layers.1024.fc1.weight")]
+    [TestCase("encoder.layers.\u0663.fc1.weight")] // Arabic-Indic three: .NET's \d matches it, int.Parse does not
+    [TestCase("feature_extractor.conv_layers.\u0967.0.weight")] // Devanagari one
+    public void MapAllRefusesAModuleIndexThatIsNotASmallAsciiNumber(string key)
+    {
+        var entries = new Dictionary<string, int> { ["encoder.layers.0.fc1.weight"] = 0, [key] = 1 };
+        var e = Assert.Throws<HArnessCheckpointException>(() => CheckpointKeyMap.MapAll(entries, CheckpointLayout.Fairseq, "x.pt"))!;
+        Assert.That(e.Message, Does.Contain(key).And.Contain("1023"));
+        Assert.That(e.FilePath, Is.EqualTo("x.pt"));
+    }
+
+    [Test]
+    public void FairseqRulesMatchAsciiDigitsOnly()
+    {
+        Assert.That(CheckpointKeyMap.MapKey("encoder.layers.\u0663.fc1.weight", CheckpointLayout.Fairseq), Is.EqualTo("encoder.layers.\u0663.fc1.weight"));
+        Assert.That(CheckpointKeyMap.MapKey("encoder.layers.1023.fc1.weight", CheckpointLayout.Fairseq), Is.EqualTo("encoder.layers.1023.feed_forward.intermediate_dense.weight"));
+        Assert.That(CheckpointKeyMap.ParseModuleIndex("1023"), Is.EqualTo(1023));
+        Assert.That(CheckpointKeyMap.ParseModuleIndex("1024"), Is.Null);
+        Assert.That(CheckpointKeyMap.ParseModuleIndex("\u0663"), Is.Null);
+        Assert.That(CheckpointKeyMap.ParseModuleIndex("-1"), Is.Null);
+    }
+
+    [Test]
+    public void MapAllIgnoresIndicesOfHeadsItDrops()
+    {
+        // Ignored keys never size the model, so their numbers are not checked.
+        var entries = new Dictionary<string, int> { ["encoder.layers.0.fc1.weight"] = 0, ["quantizer.vars.99999"] = 1 };
+        var (mapped, ignored) = CheckpointKeyMap.MapAll(entries, CheckpointLayout.Fairseq);
+        Assert.That(mapped.Keys, Is.EqualTo(new[] { "encoder.layers.0.feed_forward.intermediate_dense.weight" }));
+        Assert.That(ignored, Is.EqualTo(new[] { "quantizer.vars.99999" }));
+    }
 }

@@ -1,7 +1,9 @@
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
 using HArnESS.Modules;
+using HArnESS.Tests.Encoders;
 using NUnit.Framework;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Tests.Checkpoints;
@@ -40,7 +42,7 @@ public sealed class EncoderParityTests
         using var _ = encoder;
         Assert.That(report.IsClean, Is.True, report.Describe());
         Assert.That(encoder.Config.LayerNormFirst, Is.EqualTo(form == "large"));
-        Assert.That(encoder.Config.ConvNorm, Is.EqualTo(form == "large" ? ConvNormMode.LayerNorm : ConvNormMode.GroupNorm));
+        Assert.That(encoder.Config.Cnn().Norm, Is.EqualTo(form == "large" ? ConvNormMode.LayerNorm : ConvNormMode.GroupNorm));
 
         using var expected = SafeTensors.Open(Parity($"{form}_outputs.safetensors"));
         using var speech = SafeTensors.Open(Parity("speech_1s.safetensors"));
@@ -95,8 +97,8 @@ public sealed class EncoderParityTests
                 new CheckpointLoadOptions { NumHeads = 4, ConvStrides = TinyStrides });
             Assert.That(contents.ConfigSource, Is.EqualTo("inferred from tensor shapes"));
             var c = contents.Config;
-            Assert.That(c.ConvLayers, Is.EqualTo(hf.ConvLayers), form);
-            Assert.That((c.ConvNorm, c.ConvBias, c.LayerNormFirst), Is.EqualTo((hf.ConvNorm, hf.ConvBias, hf.LayerNormFirst)), form);
+            Assert.That(c.Cnn().Layers, Is.EqualTo(hf.Cnn().Layers), form);
+            Assert.That((c.Cnn().Norm, c.Cnn().Bias, c.LayerNormFirst), Is.EqualTo((hf.Cnn().Norm, hf.Cnn().Bias, hf.LayerNormFirst)), form);
             Assert.That((c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize), Is.EqualTo((hf.HiddenSize, hf.NumLayers, hf.NumHeads, hf.IntermediateSize)), form);
             Assert.That((c.PosConvKernel, c.PosConvGroups), Is.EqualTo((hf.PosConvKernel, hf.PosConvGroups)), form);
             Assert.That(c.HasMaskEmbedding, Is.False, "torchaudio has no masked_spec_embed");

@@ -1,5 +1,6 @@
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
+using HArnESS.Tests.Encoders;
 using NUnit.Framework;
 
 namespace HArnESS.Tests.Checkpoints;
@@ -27,8 +28,8 @@ public sealed class HfConfigJsonTests
     {
         var c = HfConfigJson.Parse(HubertBaseConfig);
         var p = EncoderPresets.HubertBase;
-        Assert.That(c.ConvLayers, Is.EqualTo(p.ConvLayers));
-        Assert.That((c.ModelType, c.ConvNorm, c.ConvBias, c.LayerNormFirst), Is.EqualTo((p.ModelType, p.ConvNorm, p.ConvBias, p.LayerNormFirst)));
+        Assert.That(c.Cnn().Layers, Is.EqualTo(p.Cnn().Layers));
+        Assert.That((c.ModelType, c.Cnn().Norm, c.Cnn().Bias, c.LayerNormFirst), Is.EqualTo((p.ModelType, p.Cnn().Norm, p.Cnn().Bias, p.LayerNormFirst)));
         Assert.That((c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize), Is.EqualTo((p.HiddenSize, p.NumLayers, p.NumHeads, p.IntermediateSize)));
         Assert.That((c.PosConvKernel, c.PosConvGroups, c.LayerNormEps), Is.EqualTo((p.PosConvKernel, p.PosConvGroups, p.LayerNormEps)));
     }
@@ -46,6 +47,14 @@ public sealed class HfConfigJsonTests
         var e = Assert.Throws<HArnessConfigException>(() =>
             HfConfigJson.Parse("""{"conv_dim": [512, 512], "conv_kernel": [10], "conv_stride": [5, 2]}"""))!;
         Assert.That(e.Message, Does.Contain("lengths 2, 1, 2"));
+    }
+
+    [Test]
+    public void RefusesADuplicateKeyByNameOfTheFile()
+    {
+        var e = Assert.Throws<HArnessConfigException>(() =>
+            HfConfigJson.Parse("""{"hidden_size": 768, "hidden_size": 512}""", "dup/config.json"))!;
+        Assert.That(e.Message, Does.Contain("dup/config.json"));
     }
 
     [Test]

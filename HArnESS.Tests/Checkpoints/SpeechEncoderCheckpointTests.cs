@@ -1,7 +1,11 @@
 using System.Text.Json.Nodes;
+using HArnESS.Modules;
+using Microsoft.Extensions.Logging;
 using HArnESS.Checkpoints;
 using HArnESS.Encoders;
+using HArnESS.Tests.Encoders;
 using NUnit.Framework;
+using HArnESS.Serialization;
 using static TorchSharp.torch;
 
 namespace HArnESS.Tests.Checkpoints;
@@ -141,8 +145,8 @@ public sealed class SpeechEncoderCheckpointTests
         var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => (IReadOnlyList<long>)kv.Value.shape);
         var c = ConfigInference.Infer(shapes, modelType: "hubert");
         var p = EncoderPresets.HubertBase;
-        Assert.That(c.ConvLayers, Is.EqualTo(p.ConvLayers));
-        Assert.That((c.ConvNorm, c.ConvBias, c.LayerNormFirst), Is.EqualTo((p.ConvNorm, p.ConvBias, p.LayerNormFirst)));
+        Assert.That(c.Cnn().Layers, Is.EqualTo(p.Cnn().Layers));
+        Assert.That((c.Cnn().Norm, c.Cnn().Bias, c.LayerNormFirst), Is.EqualTo((p.Cnn().Norm, p.Cnn().Bias, p.LayerNormFirst)));
         Assert.That((c.HiddenSize, c.NumLayers, c.NumHeads, c.IntermediateSize), Is.EqualTo((p.HiddenSize, p.NumLayers, p.NumHeads, p.IntermediateSize)));
         Assert.That((c.PosConvKernel, c.PosConvGroups, c.HasMaskEmbedding), Is.EqualTo((p.PosConvKernel, p.PosConvGroups, p.HasMaskEmbedding)));
     }
@@ -182,5 +186,74 @@ public sealed class SpeechEncoderCheckpointTests
     {
         var e = Assert.Throws<HArnessCheckpointException>(() => CheckpointLoader.LoadStateDict(Parity("base_torchaudio.pt")).Dispose())!;
         Assert.That(e.Message, Does.Contain("stride of conv layer 1 (kernel 4)").And.Contain("ConvStrides"));
+    }
+
+    // A 128-wide, 8-head model without config.json: width 128 is no published model's, so its heads cannot be seen.
+    private static SpeechEncoderConfig Wide128 => EncoderPresets.TinyPostLn with
+    {
+        HiddenSize = 128, NumHeads = 8, IntermediateSize = 256, PosConvGroups = 4, MaskTimeProb = 0,
+    };
+
+    [Test]
+    public void AConfigLessCheckpointOfAnUnpublishedWidthIsRefusedNamingTheOption()
+    {
+        // Before: loaded "clean" with 128 / 64 = 2 heads and outputs off by ~0.1.
+        using var model = new SpeechEncoder(Wide128);
+        model.eval();
+        Directory.CreateDirectory(_dir);
+        SafeTensors.Save(Path.Combine(_dir, "model.safetensors"), model.state_dict());
+        var e = Assert.Throws<HArnessCheckpointException>(() => SpeechEncoder.Load(_dir).Dispose())!;
+        Assert.That(e.Message, Does.Contain("width 128").And.Contain("CheckpointLoadOptions.NumHeads"));
+
+        var logs = new CapturingLoggerFactory();
+        var (loaded, report) = SpeechEncoder.LoadWithReport(_dir, new CheckpointLoadOptions { NumHeads = 8, LoggerFactory = logs });
+        using var _ = loaded;
+        Assert.That(report.IsClean, Is.True, report.Describe());
+        Assert.That(loaded.Config.NumHeads, Is.EqualTo(8));
+        var inferred = report.Inferred.Select(f => f.Option).ToList();
+        Assert.That(inferred, Does.Not.Contain("NumHeads"), "given, not inferred");
+        Assert.That(inferred, Does.Contain("FrontEnd.Layers[0].Stride").And.Contain("LayerNormFirst").And.Contain("ModelType"));
+        Assert.That(logs.Warnings, Has.Count.EqualTo(report.Inferred.Count), "every inferred field is logged as a warning");
+        Assert.That(logs.Warnings[0], Does.Contain("model.safetensors"));
+        Assert.That(report.Describe(), Does.Contain("inferred config"));
+
+        using var __ = no_grad();
+        using var wave = randn(1, 3000) * 0.1;
+        using var x = model.Forward(wave);
+        using var y = loaded.Forward(wave);
+        Assert.That(y.LastHiddenState.equal(x.LastHiddenState).all().item<bool>(), Is.True);
+    }
+
+    [Test]
+    public void PublishedWidthsGetTheirHeadsAndSayItIsInferred()
+    {
+        using var model = new SpeechEncoder(EncoderPresets.DistilHubert);
+        var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => (IReadOnlyList<long>)kv.Value.shape);
+        var (config, inferred) = ConfigInference.InferWithFields(shapes);
+        Assert.That(config.NumHeads, Is.EqualTo(12));
+        Assert.That(inferred.Single(f => f.Option == "NumHeads").Value, Is.EqualTo("12"));
+    }
+
+    private sealed class CapturingLoggerFactory : ILoggerFactory
+    {
+        public List<string> Warnings { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void AddProvider(ILoggerProvider provider) { }
+
+        public void Dispose() { }
+
+        private sealed class Logger(CapturingLoggerFactory owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (logLevel == LogLevel.Warning) owner.Warnings.Add(formatter(state, exception));
+            }
+        }
     }
 }

@@ -364,4 +364,59 @@ public sealed class AudioLoaderTests
         Assert.Throws<HArnessConfigException>(() => new AudioLoaderOptions { BatchSize = null }.Validate());
         Assert.Throws<HArnessConfigException>(() => new AudioLoaderOptions { MaxTokens = 100, MaxSampleSize = 200 }.Validate());
     }
+
+    [Test]
+    public void ThePlannerIsAPureSeededFunctionOfSizesOptionsAndEpoch()
+    {
+        var sizes = Lengths.Select(l => (long)l).ToArray();
+        var options = new AudioLoaderOptions { BatchSize = 3, MaxTokens = 3000, Seed = 5, BucketSize = 8 };
+        var a = new BatchPlanner(sizes, options);
+        var b = new BatchPlanner(sizes, options);
+        Assert.That(a.Plan(2).IndexBatches, Is.EqualTo(b.Plan(2).IndexBatches), "same sizes, options and epoch: same plan");
+        Assert.That(a.Plan(2).IndexBatches, Is.Not.EqualTo(a.Plan(3).IndexBatches), "another epoch: another shuffle");
+        var plan = a.Plan(2);
+        Assert.That(plan.Batches.SelectMany(x => x).Select(i => i.Index).Order(), Is.EqualTo(Enumerable.Range(0, sizes.Length)), "every utterance once");
+        Assert.That(plan.Batches, Has.All.Matches<PlannedItem[]>(x => x.Length <= 3 && x.Length * x.Max(i => i.Count) <= 3000));
+
+        // The loader reads exactly the planner's batches.
+        using var corpus = new TempCorpus(Lengths);
+        var loader = Loader(corpus, options);
+        loader.SetEpoch(2);
+        Assert.That(loader.PlanBatches(), Is.EqualTo(plan.IndexBatches));
+        Assert.That(loader.Planner.Plan(2).IndexBatches, Is.EqualTo(plan.IndexBatches));
+
+        // Shards of one epoch are disjoint and cover the corpus; a subset of entries plans only those.
+        var r0 = new BatchPlanner(sizes, options with { WorldSize = 2, Rank = 0 }).Plan(1).Batches.SelectMany(x => x).Select(i => i.Index).ToArray();
+        var r1 = new BatchPlanner(sizes, options with { WorldSize = 2, Rank = 1 }).Plan(1).Batches.SelectMany(x => x).Select(i => i.Index).ToArray();
+        Assert.That(r0.Intersect(r1), Is.Empty);
+        Assert.That(r0.Concat(r1).Order(), Is.EqualTo(Enumerable.Range(0, sizes.Length)));
+        var subset = new BatchPlanner(sizes, options with { Shuffle = false }, entries: [4, 5, 6]).Plan(0);
+        Assert.That(subset.Batches.SelectMany(x => x).Select(i => i.Index).Order(), Is.EqualTo(new[] { 4, 5, 6 }));
+        Assert.Throws<HArnessConfigException>(() => _ = new BatchPlanner(sizes, options, entries: [sizes.Length]));
+        Assert.Throws<HArnessConfigException>(() => a.Plan(-1));
+    }
+
+    [TestCase(0)]
+    [TestCase(1)]
+    public void ALoaderResumedAtEpochAndBatchYieldsExactlyTheBatchesNotYetSeen(int prefetch)
+    {
+        using var corpus = new TempCorpus(Lengths);
+        var options = new AudioLoaderOptions { BatchSize = 3, Seed = 9, Prefetch = prefetch };
+        var full = Loader(corpus, options);
+        full.SetEpoch(4);
+        var all = full.Select(b => { using (b) return b.Indices.ToArray(); }).ToList();
+        Assert.That(all.Count, Is.GreaterThan(3));
+
+        var resumed = Loader(corpus, options);
+        resumed.SetPosition(epoch: 4, batch: 3);
+        Assert.That(resumed.StartBatch, Is.EqualTo(3));
+        var before = resumed.Dataset.ItemsRead;
+        var rest = resumed.Select(b => { using (b) return b.Indices.ToArray(); }).ToList();
+        Assert.That(rest, Is.EqualTo(all.Skip(3)));
+        Assert.That(resumed.Dataset.ItemsRead - before, Is.EqualTo(all.Skip(3).Sum(x => x.Length)), "skipped batches are not read");
+
+        resumed.SetEpoch(5);
+        Assert.That(resumed.StartBatch, Is.Zero, "a new epoch starts at its first batch");
+        Assert.Throws<HArnessConfigException>(() => resumed.SetPosition(4, all.Count + 1));
+    }
 }

@@ -147,4 +147,32 @@ public sealed class ManifestTests
     {
         Assert.Throws<HArnessDataException>(() => Manifest.FromFolder(Path.Combine(_dir, "missing")));
     }
+
+    [TestCase(".\0x\na.wav\t3\n", 1, TestName = "Load_NulInTheRoot_IsRefusedWithTheLine")]
+    [TestCase(".\na.wav\t3\nb\0.wav\t4\n", 3, TestName = "Load_NulInAnEntry_IsRefusedWithTheLine")]
+    public void Load_Nul_IsRefused(string text, int line)
+    {
+        var tsv = Write("nul.tsv", text);
+        var e = Assert.Throws<HArnessFormatException>(() => Manifest.Load(tsv))!;
+        Assert.That(e.Message, Does.Contain($"line {line}:").And.Contain("NUL").And.Contain(tsv));
+        Assert.That(e.FilePath, Is.EqualTo(tsv));
+    }
+
+    [Test]
+    public void Load_SampleCountsWhoseSumOverflows_AreRefusedWithTheLine()
+    {
+        var tsv = Write("big.tsv", $".\na.wav\t{long.MaxValue}\nb.wav\t1\n");
+        var e = Assert.Throws<HArnessFormatException>(() => Manifest.Load(tsv))!;
+        Assert.That(e.Message, Does.Contain("line 3:").And.Contain("overflow"));
+    }
+
+    [Test]
+    public void Constructor_NulAndOverflow_AreRefused()
+    {
+        Assert.Throws<HArnessConfigException>(() => _ = new Manifest("a\0b", []));
+        Assert.Throws<HArnessConfigException>(() => _ = new Manifest(_dir, [new ManifestEntry("a\0.wav", 1)]));
+        var e = Assert.Throws<HArnessConfigException>(() => _ = new Manifest(_dir, [new ManifestEntry("a.wav", long.MaxValue), new ManifestEntry("b.wav", 2)]))!;
+        Assert.That(e.Message, Does.Contain("'b.wav'"));
+        Assert.That(new Manifest(_dir, [new ManifestEntry("a.wav", long.MaxValue - 2), new ManifestEntry("b.wav", 2)]).TotalSamples, Is.EqualTo(long.MaxValue));
+    }
 }

@@ -15,16 +15,6 @@ public sealed class SpeechEncoderForwardTests
         return model;
     }
 
-    // A stand-in featurizer for fbank models (25 ms / 10 ms frames, log energy of 80 slices) so waveform input
-    // works before the Features area is wired; the fbank front-end only needs [batch, frames, 80].
-    private static (Tensor, Tensor) FakeFbank(Tensor waveforms, Tensor lengths)
-    {
-        var frames = waveforms.unfold(1, EncoderCost.FbankWindowSamples, EncoderCost.FbankShiftSamples); // [B, F, 400]
-        var feats = frames.narrow(2, 0, 400).reshape(frames.shape[0], frames.shape[1], 80, 5).square().sum(-1).add(1e-6).log();
-        var l = (lengths - EncoderCost.FbankWindowSamples).div(EncoderCost.FbankShiftSamples, rounding_mode: RoundingMode.floor) + 1;
-        return (feats, l.clamp_min(0));
-    }
-
     [Test]
     public void CnnShapesLengthsAndPaddingMask()
     {
@@ -68,8 +58,7 @@ public sealed class SpeechEncoderForwardTests
         Assert.That(o.FrameLengths.data<long>().ToArray(), Is.EqualTo(new[] { 25L, 16L }));
         Assert.That(o.PaddingMask!.sum().item<long>(), Is.EqualTo(9));
 
-        model.Featurizer = FakeFbank;
-        using var wave = randn(2, 4000);
+        using var wave = randn(2, 4000) * 0.1;
         using var waveLengths = tensor(new long[] { 4000, 2500 });
         using var w = model.Forward(wave, waveLengths);
         Assert.That(w.HiddenStates[0].shape[1], Is.EqualTo(model.OutputFrames(4000)));
@@ -94,13 +83,28 @@ public sealed class SpeechEncoderForwardTests
     }
 
     [Test]
-    public void FbankModelWithoutFeaturizerSaysSo()
+    public void FbankModelsUseTheFbankOptionsOfTheirConfig()
     {
-        using var model = Tiny(EncoderPresets.TinyFbank);
-        model.Featurizer = null;
-        using var wave = randn(1, 1000);
-        var e = Assert.Throws<ArgumentException>(() => model.Forward(wave))!;
-        Assert.That(e.Message, Does.Contain("Featurizer"));
+        // The preprocessing is part of the config: 40 bins, 20 ms shift, no pre-emphasis.
+        var options = HArnESS.Features.FbankOptions.Default80 with
+        {
+            NumMelBins = 40,
+            Frame = new HArnESS.Features.FrameOptions { FrameShiftMs = 20, PreemphasisCoefficient = 0 },
+        };
+        using var model = SpeechEncoder.Create().FromPreset("tiny-fbank").WithFbankFrontEnd(melBins: 40, stack: 1, projectionDim: 32, options: options).Build();
+        model.eval();
+        using var _ = no_grad();
+        using var wave = randn(2, 4000) * 0.1;
+        using var lengths = tensor(new long[] { 4000, 2500 });
+        using var o = model.Forward(wave, lengths);
+        var frames = new[] { 4000L, 2500 }.Select(n => 1 + (n - 400) / 320).ToArray();
+        Assert.That(o.FrameLengths.data<long>().ToArray(), Is.EqualTo(frames));
+        Assert.That(model.OutputFrames(4000), Is.EqualTo(frames[0]));
+        var (fb, fbLengths) = new HArnESS.Features.Fbank(options).Compute(wave, lengths);
+        using (fb)
+        using (fbLengths)
+        using (var byHand = model.ForwardFeatures(fb, fbLengths))
+            Assert.That(o.LastHiddenState.allclose(byHand.LastHiddenState, 0, 1e-6), Is.True);
     }
 
     private static IEnumerable<TestCaseData> InvariantForms()

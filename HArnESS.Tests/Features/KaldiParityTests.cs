@@ -1,3 +1,4 @@
+using System.Text.Json;
 using HArnESS.Features;
 using NUnit.Framework;
 using static TorchSharp.torch;
@@ -70,5 +71,70 @@ public sealed class KaldiParityTests
         var actual = Deltas.Add(input);
         Assert.That(actual.shape, Is.EqualTo(new long[] { frames, 3 * dim }));
         Assert.That(FeatureFixtures.MaxAbsDiff(actual, expected), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    /// <summary>One case of <c>speech_silence.json</c>: espeak-ng speech with sox-inserted pauses, and torchaudio's
+    /// result on the float32 waveform and on the same waveform as float64.</summary>
+    public sealed record SilenceCase(string Name, string Kind, string Signal, JsonElement Options, int Frames, int Dim, string F32, string F64, double TorchaudioF32VsF64)
+    {
+        public override string ToString() => $"{Name}__{Signal}";
+    }
+
+    private static readonly Lazy<JsonDocument> SilenceManifest =
+        new(() => JsonDocument.Parse(File.ReadAllText(Path.Combine(FeatureFixtures.Dir, "speech_silence.json"))));
+
+    private static IEnumerable<SilenceCase> SilenceCases() =>
+        SilenceManifest.Value.RootElement.GetProperty("cases").EnumerateArray().Select(c => new SilenceCase(
+            c.GetProperty("case").GetString()!, c.GetProperty("kind").GetString()!, c.GetProperty("signal").GetString()!,
+            c.GetProperty("options").Clone(), c.GetProperty("frames").GetInt32(), c.GetProperty("dim").GetInt32(),
+            c.GetProperty("f32").GetString()!, c.GetProperty("f64").GetString()!, c.GetProperty("torchaudio_f32_vs_f64").GetDouble()));
+
+    private static Tensor SilenceWave(string signal)
+    {
+        foreach (var s in SilenceManifest.Value.RootElement.GetProperty("signals").EnumerateArray())
+            if (s.GetProperty("name").GetString() == signal) return tensor(FeatureFixtures.ReadFloats(s.GetProperty("file").GetString()!));
+        throw new ArgumentException($"no silence signal '{signal}'");
+    }
+
+    private static IEnumerable<TestCaseData> SilenceCaseData() =>
+        SilenceCases().Select(c => new TestCaseData(c).SetName($"Precision_{c.Name}__{c.Signal}"));
+
+    [TestCaseSource(nameof(SilenceCaseData))]
+    public void Float32ErrorOnSpeechWithSilencesIsBounded(SilenceCase c)
+    {
+        using var scope = NewDisposeScope();
+        IFeatureExtractor extractor = c.Kind == "fbank"
+            ? new Fbank(FeatureFixtures.FbankFromKwargs(c.Options))
+            : new Mfcc(FeatureFixtures.MfccFromKwargs(c.Options));
+        var wave = SilenceWave(c.Signal);
+        var h32 = extractor.Compute(wave);
+        var h64 = extractor.Compute(wave.to(ScalarType.Float64));
+        var t32 = tensor(FeatureFixtures.ReadFloats(c.F32), new long[] { c.Frames, c.Dim });
+        var t64 = tensor(FeatureFixtures.ReadFloats(c.F64), new long[] { c.Frames, c.Dim });
+        Assert.That(h32.shape, Is.EqualTo(new long[] { c.Frames, c.Dim }));
+
+        double h32t32 = FeatureFixtures.MaxAbsDiff(h32, t32), h32t64 = FeatureFixtures.MaxAbsDiff(h32, t64);
+        double t32t64 = FeatureFixtures.MaxAbsDiff(t32, t64), h64t64 = FeatureFixtures.MaxAbsDiff(h64, t64);
+        // Fbank: the error sits in bins within a few nats of the log(FLT_EPSILON) = -15.9 floor; elsewhere it is small.
+        double h32t64Loud = c.Kind == "fbank" ? MaxAbsDiffWhere(h32, t64, t64 >= -10.0) : double.NaN;
+        double t32t64Loud = c.Kind == "fbank" ? MaxAbsDiffWhere(t32, t64, t64 >= -10.0) : double.NaN;
+        TestContext.Out.WriteLine($"{c}: HArnESS f32 vs torchaudio f32 {h32t32:E2}, HArnESS f32 vs torchaudio f64 {h32t64:E2}, " +
+                                  $"torchaudio f32 vs f64 {t32t64:E2}, HArnESS f64 vs torchaudio f64 {h64t64:E2}" +
+                                  (c.Kind == "fbank" ? $"; bins >= -10 only: HArnESS f32 {h32t64Loud:E2}, torchaudio f32 {t32t64Loud:E2}" : ""));
+
+        // The float64 paths agree; float32 is as close to the float64 truth as torchaudio's own float32 is.
+        Assert.That(h64t64, Is.LessThanOrEqualTo(1e-4), "HArnESS float64 vs torchaudio float64");
+        Assert.That(t32t64, Is.EqualTo(c.TorchaudioF32VsF64).Within(1e-5), "the fixtures are the ones the script measured");
+        Assert.That(h32t64, Is.LessThanOrEqualTo(2 * t32t64 + 1e-4), "HArnESS float32 error against float64 truth, relative to torchaudio's own");
+        double bound = c.Kind == "fbank" ? 2e-3 : 5e-3;
+        Assert.That(h32t64, Is.LessThanOrEqualTo(bound), "HArnESS float32 vs torchaudio float64");
+        Assert.That(h32t32, Is.LessThanOrEqualTo(bound), "HArnESS float32 vs torchaudio float32");
+        if (c.Kind == "fbank") Assert.That(h32t64Loud, Is.LessThanOrEqualTo(1e-4), "bins with log-mel energy >= -10");
+    }
+
+    private static double MaxAbsDiffWhere(Tensor a, Tensor b, Tensor mask)
+    {
+        using var d = (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).abs().masked_select(mask).max();
+        return d.item<double>();
     }
 }

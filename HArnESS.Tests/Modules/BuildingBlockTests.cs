@@ -54,7 +54,7 @@ public sealed class BuildingBlockTests
         Assert.That(fe.named_parameters().Select(p => p.name),
             Is.EquivalentTo(new[] { "conv_layers.0.conv.weight", "conv_layers.0.layer_norm.weight", "conv_layers.0.layer_norm.bias",
                 "conv_layers.1.conv.weight", "conv_layers.2.conv.weight" }));
-        Assert.Throws<HArnessConfigException>(() => new ConvFeatureExtractor([], ConvNormMode.GroupNorm, false));
+        Assert.Throws<HArnessValidationException>(() => new ConvFeatureExtractor([], ConvNormMode.GroupNorm, false));
     }
 
     [Test]
@@ -63,7 +63,7 @@ public sealed class BuildingBlockTests
         using var fe = new FbankFrontEnd(melBins: 3, stack: 2, outputDim: 5);
         using var _ = no_grad();
         using var x = randn(1, 7, 3);
-        var (y, l) = fe.Forward(x, tensor(new long[] { 7 }));
+        var (y, l) = fe.Project(x, tensor(new long[] { 7 }));
         Assert.That(y.shape, Is.EqualTo(new[] { 1L, 3L, 5L }));
         Assert.That(l!.item<long>(), Is.EqualTo(3));
         var p = fe.named_parameters().ToDictionary(q => q.name, q => q.parameter);

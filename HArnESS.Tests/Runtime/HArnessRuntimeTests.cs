@@ -1,4 +1,5 @@
 using HArnESS.Runtime;
+using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 using TorchSharp;
 
@@ -18,6 +19,7 @@ public sealed class HArnessRuntimeTests
     [Test]
     public void TheSeedMakesRunsRepeat()
     {
+        using var _ = RuntimeState.PreserveRandomState();
         HArnessRuntime.SeedAll(42);
         using var a = torch.randn(16);
         HArnessRuntime.SeedAll(42);
@@ -31,6 +33,7 @@ public sealed class HArnessRuntimeTests
     [Test]
     public void ReinitialisingAppliesThreadsAndDType()
     {
+        var before = RuntimeState.Capture();
         try
         {
             var info = HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, Threads = 1, DefaultDType = torch.ScalarType.Float64 });
@@ -40,7 +43,70 @@ public sealed class HArnessRuntimeTests
         }
         finally
         {
-            HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, Seed = 1234, Threads = Environment.ProcessorCount });
+            RuntimeState.Restore(before);
+        }
+        Assert.That(torch.get_default_dtype(), Is.EqualTo(before.DefaultDType));
+        Assert.That(torch.get_num_threads(), Is.EqualTo(before.Threads));
+    }
+
+    [Test]
+    public void InvalidOptionsAreReportedTogether()
+    {
+        var e = Assert.Throws<HArnessValidationException>(() => new RuntimeOptions
+        {
+            Threads = 0, DefaultDType = torch.ScalarType.Int64, Device = ComputeDevice.Cuda(-1), LibTorchDirectory = " ",
+        }.Validate());
+        Assert.That(e!.Errors.Select(x => x.Option), Is.EquivalentTo(new[] { "Threads", "DefaultDType", "Device", "LibTorchDirectory" }));
+        Assert.That(e.Message, Does.Contain("Int64").And.Contain("cuda").IgnoreCase);
+    }
+
+    [Test]
+    public void StartUpIsLoggedThroughTheOptionsLoggerFactory()
+    {
+        var before = RuntimeState.Capture();
+        using var factory = new RecordingLoggerFactory();
+        try
+        {
+            HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, LoggerFactory = factory });
+        }
+        finally
+        {
+            RuntimeState.Restore(before);
+        }
+        var entry = factory.Entries.Single(e => e.Message.StartsWith("HArnESS runtime:", StringComparison.Ordinal));
+        Assert.That(entry.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Information));
+        Assert.That(entry.Message, Does.Contain("(AppPackage)").And.Contain("device cpu"));
+        Assert.That(factory.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning), Is.Empty, "the test host carries its backend");
+    }
+
+    [Test]
+    public void ACacheBackendIsLoggedAsAWarning()
+    {
+        using var factory = new RecordingLoggerFactory();
+        var backend = new LibTorchBackend("/cache/libtorch-cpu-linux-x64/2.10.0/runtimes/linux-x64/native", "2.10.0", "NuGet package", false)
+        {
+            Source = LibTorchSource.NuGetCache,
+        };
+        var info = HArnessRuntime.Current! with { Native = new NativeLoadReport(backend, "/x/libLibTorchSharp.so", ["GLIBCXX_3.4.32"]) };
+        Assert.That(info.LibTorchSource, Is.EqualTo(LibTorchSource.NuGetCache));
+        HArnessRuntime.LogState(factory.CreateLogger("t"), info);
+        var warning = factory.Entries.Single(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.That(warning.Message, Does.Contain("NuGet cache").And.Contain(backend.Directory).And.Contain("libtorch-cpu-linux-x64").And.Contain("AllowNuGetCache"));
+        Assert.That(info.ToString(), Does.Contain("(NuGetCache)").And.Contain("patched: GLIBCXX_3.4.32"));
+    }
+
+    [Test]
+    public void ForbiddingTheCacheAfterAnAppPackageStartChangesNothing()
+    {
+        var before = RuntimeState.Capture();
+        try
+        {
+            Assert.That(HArnessRuntime.Initialize(new RuntimeOptions { Device = ComputeDevice.Cpu, AllowNuGetCache = false }).LibTorchSource,
+                Is.EqualTo(LibTorchSource.AppPackage));
+        }
+        finally
+        {
+            RuntimeState.Restore(before);
         }
     }
 
@@ -48,9 +114,9 @@ public sealed class HArnessRuntimeTests
     public void InvalidOptionsAreNamed()
     {
         Assert.That(() => HArnessRuntime.Initialize(new RuntimeOptions { Threads = 0 }),
-            Throws.TypeOf<HArnessConfigException>().With.Property(nameof(HArnessConfigException.OptionName)).EqualTo("Threads"));
+            Throws.InstanceOf<HArnessConfigException>().With.Property(nameof(HArnessConfigException.OptionName)).EqualTo("Threads"));
         Assert.That(() => HArnessRuntime.Initialize(new RuntimeOptions { DefaultDType = torch.ScalarType.Int32 }),
-            Throws.TypeOf<HArnessConfigException>().With.Message.Contain("DefaultDType"));
+            Throws.InstanceOf<HArnessConfigException>().With.Message.Contain("DefaultDType"));
         Assert.That(() => HArnessRuntime.Initialize(new RuntimeOptions { LibTorchDirectory = "/somewhere/else" }),
             Throws.TypeOf<HArnessConfigException>().With.Message.Contain("/somewhere/else"));
     }

@@ -53,35 +53,65 @@ public sealed class FeatureDumperTests
         Assert.That(source.Rows, Is.EqualTo(infos.Sum(i => i.Frames)));
     }
 
-    [Test]
-    public void TeacherLayerDumpConcatenatesChunksLikeFairseq()
+    /// <summary>fairseq's HubertFeatureReader: each utterance alone, cut into chunks, the chunks' frames concatenated.</summary>
+    private static Tensor OneAtATime(SpeechEncoder teacher, string path, int layer, long chunk)
     {
-        var manifest = TargetsTestData.Demo(2);
-        using var teacher = TargetsTestData.TinyTeacher();
-        teacher.eval();
-        var reader = new TeacherLayerFeatureReader(teacher, layer: 1, maxChunkSamples: 4000);
-        Assert.That(reader.Dimension, Is.EqualTo(32));
-        var path = manifest.GetFullPath(0);
-        using var feats = reader.Read(path);
-        // expected: run each 4000-sample chunk separately and concatenate (fairseq HubertFeatureReader)
         var clip = HArnESS.Audio.WavReader.Read(path).ToMono();
         using var wave = torch.tensor(clip.Samples);
         var parts = new List<Tensor>();
         using (torch.no_grad())
-            for (long s = 0; s < wave.shape[0]; s += 4000)
+            for (long s = 0; s < wave.shape[0]; s += chunk)
             {
-                var len = Math.Min(4000, wave.shape[0] - s);
-                using var o = teacher.Forward(wave.narrow(0, s, len).unsqueeze(0), stopAtLayer: 1);
-                parts.Add(o.HiddenStates[1].squeeze(0).clone());
+                var len = Math.Min(chunk, wave.shape[0] - s);
+                using var o = teacher.Forward(wave.narrow(0, s, len).unsqueeze(0), stopAtLayer: layer);
+                parts.Add(o.HiddenStates[layer].squeeze(0).clone());
             }
-        using var expected = torch.cat(parts, 0);
+        var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();
-        Assert.That(feats.shape, Is.EqualTo(expected.shape));
-        Assert.That(feats.allclose(expected, rtol: 0, atol: 1e-5), Is.True);
+        return all;
+    }
 
-        var infos = new FeatureDumper(manifest, reader, new FeatureDumpOptions { OutputDir = _dir, Shards = 2 }).Run();
+    [TestCase("tiny-post-ln", 4000L, false, TestName = "GroupNormTeacherRunsRowsAloneInChunksLikeFairseq")]
+    [TestCase("tiny-pre-ln", 1_600_000L, true, TestName = "LayerNormTeacherRunsPaddedBatchesCutToFrameLengths")]
+    public void TeacherLayerDumpEqualsFairseqsOneAtATimeDump(string preset, long chunk, bool batched)
+    {
+        var manifest = TargetsTestData.Demo(6);
+        using var teacher = new SpeechEncoder(EncoderPresets.Get(preset));
+        teacher.eval();
+        var reader = new TeacherLayerFeatureReader(teacher, layer: 1, maxChunkSamples: chunk);
+        Assert.That(reader.Dimension, Is.EqualTo(32));
+        Assert.That(reader.Batched, Is.EqualTo(batched));
+        var infos = new FeatureDumper(manifest, reader, new FeatureDumpOptions { OutputDir = _dir, Shards = 2, BatchSize = 3 }).Run();
         Assert.That(infos.Select(i => i.Dimension), Is.All.EqualTo(32));
-        Assert.That(new FeatureShardSource(_dir, "train", 2).Rows, Is.EqualTo(infos.Sum(i => i.Frames)));
+        var source = new FeatureShardSource(_dir, "train", 2);
+        Assert.That(source.Rows, Is.EqualTo(infos.Sum(i => i.Frames)));
+        var lengths = manifest.Entries.Select(e => e.NumSamples).ToArray();
+        Assert.That(lengths.Distinct().Count(), Is.GreaterThan(1), "the batches are padded");
+        foreach (var (u, feats) in source.ReadUtterances())
+        {
+            using (feats)
+            using (var expected = OneAtATime(teacher, manifest.GetFullPath(u), 1, chunk))
+            {
+                Assert.That(feats.shape, Is.EqualTo(expected.shape), $"utterance {u}");
+                Assert.That(reader.FrameCount(lengths[u]), Is.EqualTo(expected.shape[0]));
+                Assert.That(feats.allclose(expected, rtol: 0, atol: 1e-4), Is.True, $"utterance {u}: max diff {(feats - expected).abs().max().item<float>()}");
+            }
+        }
+    }
+
+    [Test]
+    public void TheTeacherLayerReaderLeavesTheCallersTrainingFlagAndGradModeAlone()
+    {
+        var manifest = TargetsTestData.Demo(2);
+        using var teacher = new SpeechEncoder(EncoderPresets.TinyPreLn);
+        teacher.train();
+        var reader = new TeacherLayerFeatureReader(teacher, layer: 2);
+        new FeatureDumper(manifest, reader, new FeatureDumpOptions { OutputDir = _dir }).Run();
+        Assert.That(teacher.training, Is.True, "a model in training stays in training");
+        Assert.That(torch.is_grad_enabled(), Is.True);
+        teacher.eval();
+        new FeatureDumper(manifest, reader, new FeatureDumpOptions { OutputDir = Path.Combine(_dir, "again") }).Run();
+        Assert.That(teacher.training, Is.False);
     }
 
     [Test]
@@ -91,7 +121,7 @@ public sealed class FeatureDumperTests
         var options = new FeatureDumpOptions { OutputDir = _dir, Shards = 4 };
         using var cts = new CancellationTokenSource();
         var progress = new InlineProgress<FeatureDumpProgress>(p => { if (p.Rank == 2) cts.Cancel(); });
-        Assert.CatchAsync<OperationCanceledException>(() => new FeatureDumper(manifest, new Mfcc39FeatureReader(), options).RunAsync(progress, cts.Token));
+        Assert.Catch<OperationCanceledException>(() => new FeatureDumper(manifest, new Mfcc39FeatureReader(), options).Run(progress, cts.Token));
         string Shard(int r, string ext) => FeatureDumper.ShardPath(_dir, "train", r, 4, ext);
         Assert.That(File.Exists(Shard(0, ".done")) && File.Exists(Shard(1, ".done")), Is.True);
         Assert.That(File.Exists(Shard(2, ".done")) || File.Exists(Shard(2, ".npy")) || File.Exists(Shard(3, ".npy")), Is.False);
@@ -184,10 +214,13 @@ public sealed class FeatureDumperTests
 
         public string Description => "nan-test";
 
-        public Tensor Read(string path, CancellationToken cancellationToken = default)
+        public long FrameCount(long samples) => _inner.FrameCount(samples);
+
+        public IReadOnlyList<Tensor> Read(AudioBatch batch, CancellationToken cancellationToken = default)
         {
-            var t = _inner.Read(path, cancellationToken);
-            if (path == poisonIndexOf) t[5, 1] = torch.tensor(float.NaN);
+            var t = _inner.Read(batch, cancellationToken);
+            for (var r = 0; r < batch.Count; r++)
+                if (batch.Paths[r] == poisonIndexOf) t[r][5, 1] = torch.tensor(float.NaN);
             return t;
         }
     }

@@ -158,7 +158,7 @@ public sealed class MiniBatchKMeansTests
             using var l1 = loaded.Predict(x);
             using var l2 = fit.Codebook.Predict(x);
             Assert.That(l1.data<long>().ToArray(), Is.EqualTo(l2.data<long>().ToArray()));
-            using var file = HArnESS.Checkpoints.SafeTensors.Open(path);
+            using var file = HArnESS.Serialization.SafeTensors.Open(path);
             Assert.That(file.Metadata["clusters"], Is.EqualTo("8"));
         }
         finally
@@ -182,7 +182,7 @@ public sealed class MiniBatchKMeansTests
         var chunks = new EnumerableFeatureSource(() => [x.narrow(0, 0, 25).clone(), nan.narrow(0, 0, 25).clone()], 12, name: "my-chunks");
         var badChunk = Assert.Throws<HArnessDataException>(() => new MiniBatchKMeans(Quick, torch.CPU).Fit(chunks));
         Assert.That(badChunk!.Message, Does.Contain("my-chunks chunk 1").And.Contain("row 17"));
-        var opt = Assert.Throws<HArnessConfigException>(() => _ = new MiniBatchKMeans(Quick with { BatchSize = 0 }, torch.CPU));
+        var opt = Assert.Throws<HArnessValidationException>(() => _ = new MiniBatchKMeans(Quick with { BatchSize = 0 }, torch.CPU));
         Assert.That(opt!.OptionName, Is.EqualTo("BatchSize"));
     }
 }

@@ -136,8 +136,8 @@ public sealed class PcaTests
     {
         var ex = Assert.Throws<HArnessConfigException>(() => Pca.Fit(_x, new PcaOptions { Components = 40 }, torch.CPU));
         Assert.That(ex!.OptionName, Is.EqualTo("Components"));
-        Assert.Throws<HArnessConfigException>(() => new PcaOptions { VarianceThreshold = 1.5 }.Validate());
-        Assert.Throws<HArnessConfigException>(() => new PcaOptions { Components = 3, VarianceThreshold = 0.5 }.Validate());
+        Assert.Throws<HArnessValidationException>(() => new PcaOptions { VarianceThreshold = 1.5 }.Validate());
+        Assert.Throws<HArnessValidationException>(() => new PcaOptions { Components = 3, VarianceThreshold = 0.5 }.Validate());
         using var nan = _x.narrow(0, 0, 10).clone();
         nan[3, 2] = torch.tensor(float.NaN);
         var bad = Assert.Throws<HArnessDataException>(() => Pca.Fit(nan, null, torch.CPU));

@@ -1,5 +1,6 @@
 // DeviceCheck: does HArnESS compute the same numbers on this machine's accelerator as on the CPU, and how fast?
 // Usage: DeviceCheck [--device cuda|cpu|auto] [--tf32|--no-tf32] [--libtorch DIR] [--allow-version-mismatch] [--seconds 10] [--out report.json]
+using HArnESS.Tests.Targets;
 using System.Diagnostics;
 using System.Text.Json;
 using HArnESS.Audio;

@@ -34,9 +34,11 @@ var corpus = Path.GetFullPath(Arg("--corpus", FindDemoCorpus()));
 var output = Path.GetFullPath(Arg("--out", Path.Combine("runs", "quickstart")));
 var clock = Stopwatch.StartNew();
 void Step(string text) => Console.WriteLine($"\n[{clock.Elapsed.TotalSeconds,6:F1}s] {text}");
+// One line per finished dump shard and per finished stage (every report carries its units in Message).
 var progress = new Progress<TargetProgress>(p =>
 {
-    if (p.Done == p.Total) Console.WriteLine($"         {p.Stage}: {p.Detail}");
+    if (p.Done == p.Total && p.Stage != TargetStage.KMeans || p.Message.StartsWith("kmeans: final", StringComparison.Ordinal) || p.Reused)
+        Console.WriteLine($"         {p.Message}");
 });
 
 // 1. The corpus, streamed from disk in padded, length-bucketed batches.
@@ -64,7 +66,7 @@ Console.WriteLine($"         {manifest.Count} utterances, {samples / 16000.0:F1}
 
 // 2. Iteration 1 of the HuBERT recipe: MFCC + Δ + ΔΔ (39-d) → k-means → unit labels.
 Step("Iteration-1 targets: MFCC-39 → k-means (K = 50)");
-using (var iteration1 = await Targets.From(manifest).Mfcc39().KMeans(50, o => o with { Seed = 1 })
+using (var iteration1 = await TargetGenerator.From(manifest).Mfcc39().KMeans(50, o => o with { Seed = 1 })
            .Into(Path.Combine(output, "iter1")).FitAsync(progress))
 {
     Console.WriteLine($"         {iteration1.Fit.Rows} frames, mean inertia {iteration1.Fit.MeanInertia:F2}, labels → {iteration1.LabelPath}");
@@ -96,7 +98,7 @@ Console.WriteLine($"         {teacher.NumLayers} layers × {teacher.HiddenSize},
 
 // 4. Iteration 2: teacher layer → PCA (HArnESS's compacted supervision) → k-means → unit labels.
 Step($"Iteration-2 targets: teacher layer {layer} → PCA (95% of the variance) → k-means (K = 50)");
-using (var iteration2 = await Targets.From(manifest).Layer(teacher, layer).Pca(0.95).KMeans(50, o => o with { Seed = 1 })
+using (var iteration2 = await TargetGenerator.From(manifest).Layer(teacher, layer).Pca(0.95).KMeans(50, o => o with { Seed = 1 })
            .Into(Path.Combine(output, "iter2")).FitAsync(progress))
 {
     Console.WriteLine($"         {iteration2.Fit.Rows} frames, {iteration2.Pca!.ComponentCount} of {teacher.HiddenSize} dims kept, " +
