@@ -19,8 +19,9 @@ namespace HArnESS.Distillation.DependencyInjection;
 /// <remarks>
 /// The run config every checkpoint records (and a resume checks) adds the teacher's weights hash, the student's
 /// teacher layers and the loss options to the trainer's own, so a checkpoint never resumes under another teacher or
-/// loss. Cancellation is checked between updates; a checkpoint is written first (when
-/// <see cref="TrainerOptions.CheckpointDirectory"/> is set) and <see cref="OperationCanceledException"/> is thrown.
+/// loss. Cancellation is checked between updates only (batch reads do not see the token): a checkpoint is written
+/// first (when <see cref="TrainerOptions.CheckpointDirectory"/> is set) and <see cref="OperationCanceledException"/>
+/// is thrown.
 /// </remarks>
 public sealed class DistillationJobRunner
 {
@@ -66,7 +67,7 @@ public sealed class DistillationJobRunner
         var teacherHash = ModuleWeightsHash.Compute(job.Teacher.Encoder);
         var loss = new RegressionLoss(lossOptions);
         using var trainer = _trainers.Create([new TrainableModule("student", job.Student)],
-            new RegressionDistillationObjective(job.Teacher, job.Student, loss), job.Train, o =>
+            new RegressionDistillationObjective(job.Teacher, job.Student, loss), new StepBoundaryBatchSource<AudioBatch>(job.Train), o =>
             {
                 var adjusted = job.Trainer is null ? o : job.Trainer(o);
                 var runConfig = new Dictionary<string, string>(adjusted.RunConfig)
@@ -76,7 +77,7 @@ public sealed class DistillationJobRunner
                     ["distillation.loss"] = Describe(lossOptions),
                 };
                 return adjusted with { RunConfig = runConfig };
-            }, job.Validation);
+            }, job.Validation is null ? null : new StepBoundaryBatchSource<AudioBatch>(job.Validation));
         job.Teacher.Encoder.to(trainer.Options.Device ?? HArnessRuntime.Device);
         _log.LogInformation("Distilling a {Layers}-layer student ({Parameters:N0} parameters) from teacher {Teacher} (layers {TeacherLayers}, weights {Hash}) for {Steps} updates; checkpoints: {Checkpoints}",
             job.Student.Encoder.NumLayers, job.Student.CountParameters(), job.Teacher.Source ?? "(in memory)",
