@@ -60,9 +60,6 @@ public sealed class MiniBatchKMeans
         return Run(new StreamData(source, Device, cancellationToken), progress, cancellationToken);
     }
 
-    /// <summary><see cref="Fit(IFeatureSource, IProgress{KMeansProgress}?, CancellationToken)"/> on a worker thread.</summary>
-    public Task<KMeansFit> FitAsync(IFeatureSource source, IProgress<KMeansProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Fit(source, progress, cancellationToken), cancellationToken);
 
     private KMeansFit Run(IData data, IProgress<KMeansProgress>? progress, CancellationToken ct)
     {
