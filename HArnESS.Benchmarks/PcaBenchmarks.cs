@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using HArnESS.Distillation.Targets;
 using HArnESS.Runtime;
 using static TorchSharp.torch;
@@ -14,7 +13,7 @@ namespace HArnESS.Benchmarks;
 /// <c>PCA(n_components=256, svd_solver="full")</c>). The retained variance of each fit is printed.
 /// Run: <c>dotnet run -c Release --project HArnESS.Benchmarks -- --group pca</c>.
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
+[Config(typeof(MonitoringInProcessConfig))]
 public class PcaBenchmarks
 {
     /// <summary>Rows, dimensions and kept components (must match scripts/bench/pca_reference.py).</summary>

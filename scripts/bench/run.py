@@ -55,7 +55,8 @@ def bdn(group, job, artifacts):
         with open(path) as f:
             for b in json.load(f)["Benchmarks"]:
                 params = dict(p.split("=", 1) for p in b["Parameters"].split("&") if "=" in p)
-                rows[(b["Method"], tuple(sorted(params.items())))] = b["Statistics"]["Mean"]  # ns per operation
+                if b.get("Statistics"):  # None when the benchmark failed
+                    rows[(b["Method"], tuple(sorted(params.items())))] = b["Statistics"]["Mean"]  # ns per operation
     return rows
 
 
