@@ -7,13 +7,13 @@ Run: /usr/bin/python3 scripts/bench/readme_tables.py          (rewrites the READ
 The same rules are implemented in HArnESS.Tests/Benchmarks/ReadmeTablesTests.cs, which fails when the README block
 differs from what the files render, so a number typed into the README (or a stale table) breaks the build.
 Rules: files sorted by name; one heading line + one table per file; numbers with 0 decimals at >= 100, 1 at >= 10,
-2 at >= 1, else 3 (round half away from zero); ratio = HArnESS / reference for higher-is-better units, reference /
+2 at >= 1, else 3 (exact binary value, ties to even, as .NET formats); ratio = HArnESS / reference for higher-is-better units, reference /
 HArnESS otherwise, so > 1 means HArnESS is faster.
 """
 import json
 import os
 import sys
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCHEMA = "harness-bench/1"
@@ -24,7 +24,7 @@ DASH = "\u2014"
 def fmt(x):
     a = abs(x)
     n = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 1 else 3
-    return str(Decimal(x).quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP))
+    return str(Decimal(x).quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_EVEN))
 
 
 def load_text(x):
