@@ -38,12 +38,12 @@ public class EncoderForwardBenchmarks
     [ParamsSource(nameof(Models))]
     public string Model { get; set; } = "hubert-base";
 
-    /// <summary>hubert-base, distilhubert, fbank-student and subsampler-student (80 Mel → Conv1d(k 5, stride 2) + GLU
+    /// <summary>Teacher presets hubert-base and wav2vec2-base, students distilhubert, fbank-student and subsampler-student (80 Mel → Conv1d(k 5, stride 2) + GLU
     /// → 512 → DistilHuBERT's transformer), or the comma-separated list in HARNESS_BENCH_MODELS.</summary>
     public static IEnumerable<string> Models() =>
         Environment.GetEnvironmentVariable("HARNESS_BENCH_MODELS") is { Length: > 0 } list
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : ["hubert-base", "distilhubert", "fbank-student", "subsampler-student"];
+            : ["hubert-base", "wav2vec2-base", "distilhubert", "fbank-student", "subsampler-student"];
 
     [Params(1, 8)]
     public int Batch { get; set; } = 1;

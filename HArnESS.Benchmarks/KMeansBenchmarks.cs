@@ -1,6 +1,5 @@
 using HArnESS.Tests.Targets;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using HArnESS.Distillation.Targets;
 using HArnESS.Runtime;
 using TorchSharp;
@@ -17,7 +16,7 @@ namespace HArnESS.Benchmarks;
 /// (sklearn 1.2.1 MiniBatchKMeans on the bit-identical data). The device is the CPU unless the runtime's device
 /// variable (<see cref="RuntimeOptions.DeviceVariable"/>, e.g. <c>cuda</c>) names another. Run: <c>dotnet run -c Release --project HArnESS.Benchmarks -- --filter *KMeans*</c>.
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
+[Config(typeof(MonitoringInProcessConfig))]
 public class KMeansBenchmarks
 {
     // must match scripts/bench/kmeans_reference.py

@@ -3,9 +3,10 @@
 settings (fairseq learn_kmeans.py; batch scaled to the corpus) on the same seeded synthetic features
 (scripts/fixtures/synthetic_mixture.py == HArnESS.Distillation.Targets.SyntheticFeatures).
 
-Run: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/kmeans_reference.py [repeats]
+Run: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/kmeans_reference.py [repeats] [--json out.json]
 Prints mean wall time per fit and the inertia on the full data, per seed.
 """
+import json
 import os
 import sys
 import time
@@ -22,7 +23,12 @@ K, BATCH = 100, 5000
 
 
 def main():
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    args = [a for a in sys.argv[1:]]
+    out = None
+    if "--json" in args:
+        out = args.pop(args.index("--json") + 1)
+        args.remove("--json")
+    repeats = int(args[0]) if args else 3
     x = generate(SEED, ROWS, DIM, COMPONENTS, SPREAD)
     times, inertias = [], []
     for rs in range(repeats):
@@ -36,6 +42,11 @@ def main():
         print(f"seed {rs}: {times[-1]:.3f} s, steps {km.n_steps_}, inertia {inertias[-1]:.1f}")
     print(f"sklearn MiniBatchKMeans {ROWS}x{DIM} K={K} batch={BATCH} n_init=20: "
           f"mean {np.mean(times):.3f} s/fit (min {np.min(times):.3f}), mean inertia {np.mean(inertias):.1f}")
+    if out:  # machine-readable, for scripts/bench/run.py
+        import sklearn
+        with open(out, "w") as f:
+            json.dump({"tool": f"sklearn {sklearn.__version__}", "unit": "s", "results": {"fit": float(np.mean(times))},
+                       "inertia": float(np.mean(inertias))}, f, indent=1)
 
 
 if __name__ == "__main__":
