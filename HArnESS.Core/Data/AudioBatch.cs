@@ -71,13 +71,34 @@ public sealed class AudioBatch : IDisposable
     /// <summary>Number of utterances.</summary>
     public int Count => Indices.Count;
 
-    /// <summary>Class ids (positions in <see cref="LabelFile.Classes"/> of the dataset's label file) of every row, <c>[batch]</c> int64.</summary>
+    /// <summary>Class ids of every row as positions in <paramref name="classes"/>, one class list for every split
+    /// (usually the training split's <see cref="LabelFile.Classes"/>), <c>[batch]</c> int64. A validation or test split
+    /// that lacks a class keeps the training ids; a label outside the list is refused, never given a new id.</summary>
     /// <param name="name">Label set name (<c>emo</c>, <c>dia</c>, <c>spk</c>, <c>kws</c>…).</param>
+    /// <param name="classes">The class names, id = position (e.g. <c>trainLabels.Classes</c>); distinct.</param>
+    /// <exception cref="ArgumentException"><paramref name="classes"/> is empty or holds a name twice.</exception>
     /// <exception cref="HArnessConfigException">The dataset has no such label set, or it is not a class label file.</exception>
-    public Tensor ClassTargets(string name)
+    /// <exception cref="HArnessDataException">A row's label is not in <paramref name="classes"/>; the message names the label file, its line and the label.</exception>
+    public Tensor ClassTargets(string name, IReadOnlyList<string> classes)
     {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (classes.Count == 0) throw new ArgumentException("The class list is empty.", nameof(classes));
         var file = LabelFileOf(name);
-        return torch.tensor(Indices.Select(i => (long)file.ClassId(i)).ToArray(), [Count], ScalarType.Int64);
+        if (file.Kind != LabelKind.Class)
+            throw new HArnessConfigException($"Label file '{file.Path}' holds {file.Kind} labels, not {LabelKind.Class} labels.", nameof(name));
+        var ids = new Dictionary<string, int>(classes.Count, StringComparer.Ordinal);
+        for (var c = 0; c < classes.Count; c++)
+            if (!ids.TryAdd(classes[c], c)) throw new ArgumentException($"Class '{classes[c]}' appears twice in the class list.", nameof(classes));
+        var targets = new long[Count];
+        for (var r = 0; r < Count; r++)
+        {
+            var label = file[Indices[r]];
+            targets[r] = ids.TryGetValue(label, out var id) ? id
+                : throw new HArnessDataException(
+                    $"Label file '{file.Path}' line {Indices[r] + 1}: {name} label '{label}' is not in the class list ({string.Join(", ", classes)}); " +
+                    "class ids come from one label set (the training split's), so a label it lacks cannot be given an id.", file.Path);
+        }
+        return torch.tensor(targets, [Count], ScalarType.Int64);
     }
 
     /// <summary>

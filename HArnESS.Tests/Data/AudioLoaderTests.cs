@@ -312,7 +312,7 @@ public sealed class AudioLoaderTests
         using var batch = loader.Single();
         Assert.That(batch.Labels["emo"], Is.EqualTo(new[] { "sad", "angry", "happy" }));
         Assert.That(batch.Labels["wrd"], Is.EqualTo(new[] { "GO", "NO", "UP LEFT" }));
-        using var classes = batch.ClassTargets("emo");
+        using var classes = batch.ClassTargets("emo", ds.Labels["emo"].Classes);
         Assert.That(classes.data<long>().ToArray(), Is.EqualTo(new long[] { 2, 0, 1 }));
         var (units, unitLengths) = batch.UnitTargets("km");
         using (units)
@@ -322,8 +322,28 @@ public sealed class AudioLoaderTests
             Assert.That(units.data<long>().ToArray(), Is.EqualTo(new long[] { 1, 2, 3, 4, -100, -100, 5, 6, -100 }));
             Assert.That(unitLengths.data<long>().ToArray(), Is.EqualTo(new long[] { 3, 1, 2 }));
         }
-        var ex = Assert.Throws<HArnessConfigException>(() => batch.ClassTargets("dia"))!;
+        var ex = Assert.Throws<HArnessConfigException>(() => batch.ClassTargets("dia", ["a"]))!;
         Assert.That(ex.Message, Does.Contain("emo"));
+    }
+
+    [Test]
+    public void ClassTargets_TakeTheTrainingClassIds_WhenASplitLacksAClass()
+    {
+        // Training has angry/happy/sad; the test split has no 'angry', so its own sorted classes would make happy 0 and sad 1.
+        using var train = new TempCorpus([10, 10, 10]);
+        train.WriteLabels("emo", ["sad", "angry", "happy"]);
+        using var test = new TempCorpus([10, 10]);
+        test.WriteLabels("emo", ["happy", "sad"]);
+        var classes = AudioDataset.Load(train.TsvPath, null, "emo").Labels["emo"].Classes;
+        var ds = AudioDataset.Load(test.TsvPath, null, "emo");
+        using var batch = new AudioLoader(ds, new AudioLoaderOptions { BatchSize = 2, Shuffle = false, BucketByLength = false }).Single();
+        using var targets = batch.ClassTargets("emo", classes);
+        Assert.That(targets.data<long>().ToArray(), Is.EqualTo(new long[] { 1, 2 }), "ids are positions in the training classes");
+        var ex = Assert.Throws<HArnessDataException>(() => batch.ClassTargets("emo", ["happy", "angry"]))!;
+        Assert.That(ex.Message, Does.Contain("'sad'").And.Contain("line 2"));
+        Assert.That(ex.FilePath, Does.EndWith(".emo"));
+        Assert.Throws<ArgumentException>(() => batch.ClassTargets("emo", ["sad", "sad"]));
+        Assert.Throws<ArgumentException>(() => batch.ClassTargets("emo", []));
     }
 
     [Test]

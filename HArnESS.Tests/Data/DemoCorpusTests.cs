@@ -110,7 +110,7 @@ public sealed class DemoCorpusTests
         foreach (var batch in loader)
         {
             using var _ = batch;
-            using var classes = batch.ClassTargets("emo");
+            using var classes = batch.ClassTargets("emo", ds.Labels["emo"].Classes);
             Assert.That(classes.data<long>().ToArray(), Is.All.InRange(0, 3));
             var t = (int)batch.Waveforms.shape[1];
             var wave = batch.Waveforms.data<float>().ToArray();

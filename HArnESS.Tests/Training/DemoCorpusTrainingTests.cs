@@ -10,7 +10,7 @@ namespace HArnESS.Tests.Training;
 public sealed class DemoCorpusTrainingTests
 {
     /// <summary>Speaker identification over the corpus's 10 speakers: tiny encoder → mean over valid frames → linear.</summary>
-    private sealed class SpeakerObjective(SpeechEncoder encoder, TorchSharp.Modules.Linear head) : ITrainingObjective<AudioBatch>
+    private sealed class SpeakerObjective(SpeechEncoder encoder, TorchSharp.Modules.Linear head, IReadOnlyList<string> classes) : ITrainingObjective<AudioBatch>
     {
         public TrainingLoss Compute(AudioBatch batch, TrainingStepContext context)
         {
@@ -19,7 +19,7 @@ public sealed class DemoCorpusTrainingTests
             var valid = output.PaddingMask is null ? ones(h.shape[0], h.shape[1], 1, device: h.device)
                 : output.PaddingMask.logical_not().unsqueeze(-1).to_type(h.dtype);
             var pooled = (h * valid).sum([1]) / valid.sum([1]).clamp_min(1);
-            var ce = nn.functional.cross_entropy(head.forward(pooled).to_type(ScalarType.Float32), batch.ClassTargets("spk").to(context.Device));
+            var ce = nn.functional.cross_entropy(head.forward(pooled).to_type(ScalarType.Float32), batch.ClassTargets("spk", classes).to(context.Device));
             return TrainingLoss.Single(ce, "ce", batch.Count);
         }
     }
@@ -33,7 +33,7 @@ public sealed class DemoCorpusTrainingTests
         using var encoder = new SpeechEncoder(EncoderPresets.TinyPostLn with { HiddenDropout = 0, AttentionDropout = 0, ActivationDropout = 0, FeatureProjectionDropout = 0 });
         using var head = nn.Linear(encoder.HiddenSize, dataset.Labels["spk"].Classes.Count);
         var options = new TrainerOptions { MaxSteps = 60, LearningRate = 1e-2, WeightDecay = 0, Schedule = LearningRateSchedule.WarmupLinear(5, 0.1) };
-        using var trainer = new Trainer<AudioBatch>([new("encoder", encoder), new("head", head)], new SpeakerObjective(encoder, head),
+        using var trainer = new Trainer<AudioBatch>([new("encoder", encoder), new("head", head)], new SpeakerObjective(encoder, head, dataset.Labels["spk"].Classes),
             new AudioLoaderBatchSource(loader), options);
         var result = trainer.Run();
         var ce = result.History.Series("ce").Select(v => v.Value).ToArray();

@@ -33,7 +33,8 @@ var validSource = new AudioLoaderBatchSource(new AudioLoader(valid, new AudioLoa
 torch.manual_seed(1);
 using var encoder = new SpeechEncoder(EncoderPresets.TinyPostLn with { HiddenDropout = 0, AttentionDropout = 0, ActivationDropout = 0, FeatureProjectionDropout = 0 });
 using var head = nn.Linear(encoder.HiddenSize, train.Labels["spk"].Classes.Count);
-var objective = new SpeakerObjective(encoder, head);
+// Class ids come from the training speakers, for the validation batches too.
+var objective = new SpeakerObjective(encoder, head, train.Labels["spk"].Classes);
 var options = new TrainerOptions
 {
     MaxSteps = steps,
@@ -91,7 +92,7 @@ static string FindDemo()
 }
 
 /// <summary>Speaker ID over mean-pooled encoder frames; also the validation metric (accuracy).</summary>
-internal sealed class SpeakerObjective(SpeechEncoder encoder, TorchSharp.Modules.Linear head)
+internal sealed class SpeakerObjective(SpeechEncoder encoder, TorchSharp.Modules.Linear head, IReadOnlyList<string> classes)
     : ITrainingObjective<AudioBatch>, IValidationMetric<AudioBatch>
 {
     private long _correct, _total;
@@ -102,7 +103,7 @@ internal sealed class SpeakerObjective(SpeechEncoder encoder, TorchSharp.Modules
     public TrainingLoss Compute(AudioBatch batch, TrainingStepContext context)
     {
         var logits = Logits(batch, context);
-        var ce = nn.functional.cross_entropy(logits, batch.ClassTargets("spk").to(context.Device));
+        var ce = nn.functional.cross_entropy(logits, batch.ClassTargets("spk", classes).to(context.Device));
         return TrainingLoss.Single(ce, "ce", batch.Count);
     }
 
@@ -112,7 +113,7 @@ internal sealed class SpeakerObjective(SpeechEncoder encoder, TorchSharp.Modules
     {
         using var scope = NewDisposeScope();
         var predicted = Logits(batch, context).argmax(1).cpu();
-        _correct += predicted.eq(batch.ClassTargets("spk")).sum().item<long>();
+        _correct += predicted.eq(batch.ClassTargets("spk", classes)).sum().item<long>();
         _total += batch.Count;
     }
 
