@@ -9,7 +9,8 @@ namespace HArnESS.Tests.Hosting;
 /// checkpoint and a clean exit; the rerun resumes from that step and finishes.</summary>
 public sealed class DistillationHostTests
 {
-    private const int Steps = 100;
+    // Long enough that the run cannot finish before SIGINT lands even when the suite loads both cores.
+    private const int Steps = 300;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
@@ -73,17 +74,20 @@ public sealed class DistillationHostTests
             }
             if (send) Assert.That(Kill(p.Id, Sigint), Is.EqualTo(0), $"kill(pid, SIGINT) failed: errno {Marshal.GetLastPInvokeError()}");
         }
-        p.OutputDataReceived += (_, e) => OnLine(e.Data);
-        p.ErrorDataReceived += (_, e) => OnLine(e.Data);
         p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        // Dedicated reader threads, not the thread pool: under a loaded parallel suite the pool's async reads can lag
+        // the child by seconds, and the SIGINT would then arrive after the run has finished.
+        var readers = new[] { p.StandardOutput, p.StandardError }.Select(reader => new Thread(() =>
+        {
+            while (reader.ReadLine() is { } line) OnLine(line);
+        }) { IsBackground = true }).ToArray();
+        foreach (var t in readers) t.Start();
         if (!p.WaitForExit(120_000))
         {
             p.Kill(entireProcessTree: true);
             Assert.Fail("DistillationHost did not exit in 120 s:\n" + string.Join('\n', lines));
         }
-        p.WaitForExit(); // drains the redirected streams
+        foreach (var t in readers) t.Join(); // drains the redirected streams
         lock (lines)
         {
             var text = string.Join('\n', lines);
