@@ -3,15 +3,20 @@ using static TorchSharp.torch;
 namespace HArnESS.Modules;
 
 /// <summary>wav2vec2/HuBERT time-span masking (fairseq's <c>compute_mask_indices</c>, "static" spans, overlap
-/// allowed), as torchaudio's <c>_compute_mask_indices</c>.</summary>
+/// allowed), as torchaudio's <c>_compute_mask_indices</c>; checked statistically against torchaudio 0.13 by
+/// <c>SpanMaskingReferenceTests</c>.</summary>
 public static class SpanMasking
 {
     /// <summary>Draws span masks. For each utterance with <c>n</c> valid frames,
-    /// <c>max(minMasks, floor(maskProb * n / maskLength + u))</c> span starts (u ~ U[0,1)) are drawn without
-    /// replacement from <c>[0, n - maskLength]</c>, each span covers <c>maskLength</c> frames clipped to <c>n</c>,
-    /// and every row is then subsampled to the smallest count in the batch (as fairseq does) so rows mask equally
-    /// many frames. Padded frames are never masked. The masked fraction is therefore at most about
-    /// <c>maskProb</c> (spans overlap) and at least <c>maskLength / n</c> once a span is drawn.</summary>
+    /// <c>max(minMasks, floor(maskProb * n / maskLength + u))</c> span starts (u ~ U[0,1), float32 as torchaudio adds
+    /// it) are drawn without replacement from <c>[0, n - maskLength]</c> (when that range holds no more starts than
+    /// the count, from <c>[0, count]</c>, as torchaudio does; starts past the row end mask nothing), each span covers
+    /// <c>maskLength</c> frames clipped to <c>n</c>, and every row is then subsampled to the smallest count in the
+    /// batch (as fairseq does) so rows mask equally many frames. Without <paramref name="lengths"/> one count is drawn
+    /// for the whole batch (torchaudio without a padding mask); with it, one per row. Padded frames are never masked,
+    /// and a row with no valid frame leaves the whole batch unmasked. The masked fraction is therefore at most about
+    /// <c>maskProb</c> (spans overlap). A <paramref name="maskProb"/> of 0 masks nothing (torchaudio's
+    /// <c>MaskGenerator</c> does not call the generator then).</summary>
     /// <param name="batch">Batch size.</param>
     /// <param name="frames">Frames per row (padded length).</param>
     /// <param name="lengths">Valid frames per row <c>[batch]</c> int64, or null when all are valid.</param>
@@ -31,15 +36,17 @@ public static class SpanMasking
             ? Enumerable.Repeat(frames, (int)batch).ToArray()
             : lengths.to(CPU).to_type(ScalarType.Int64).data<long>().ToArray();
         var rows = new List<long[]>((int)batch);
+        var batchCount = lengths is null && maskProb > 0 ? SpanCount(frames, maskProb, maskLength, minMasks, generator) : 0;
         for (var i = 0; i < batch; i++)
         {
-            var sz = Math.Min(valid[i], frames);
+            var sz = Math.Clamp(valid[i], 0, frames);
             if (sz <= 0 || maskProb <= 0) { rows.Add([]); continue; }
-            using var u = rand(1, generator: generator);
-            var numMask = Math.Max(minMasks, (int)(maskProb * sz / maskLength + u.item<float>()));
-            var minLen = maskLength;
-            if (sz - minLen <= numMask) minLen = (int)Math.Max(0, sz - numMask - 1);
-            using var perm = randperm(Math.Max(1, sz - minLen), generator: generator);
+            var numMask = lengths is null ? batchCount : SpanCount(sz, maskProb, maskLength, minMasks, generator);
+            long minLen = maskLength;
+            // torchaudio: if sz - min_len <= num_mask: min_len = sz - num_mask - 1 (may go negative, so the start
+            // range [0, sz - min_len) may reach past the row; such starts are dropped with the clipping below).
+            if (sz - minLen <= numMask) minLen = sz - numMask - 1;
+            using var perm = randperm(sz - minLen, generator: generator);
             var starts = perm.data<long>().Take(numMask);
             rows.Add(starts.SelectMany(s => Enumerable.Range(0, maskLength).Select(o => s + o))
                 .Where(j => j < sz).Distinct().ToArray());
@@ -57,5 +64,13 @@ public static class SpanMasking
             foreach (var j in idx) mask[i * frames + j] = true;
         }
         return tensor(mask, [batch, frames]);
+    }
+
+    // int(mask_prob * sz / float(mask_length) + torch.rand(1)): a Python float plus a float32 tensor is float32.
+    private static int SpanCount(long sz, double maskProb, int maskLength, int minMasks, Generator? generator)
+    {
+        using var u = rand(1, generator: generator);
+        var x = (float)(maskProb * sz / maskLength) + u.item<float>();
+        return Math.Max(minMasks, (int)x);
     }
 }

@@ -41,7 +41,7 @@ public sealed class PackageTests
 
     [TestCase("HArnESS.Core", new[] { "TorchSharp" })]
     [TestCase("HArnESS.Distillation", new[] { "HArnESS.Core", "TorchSharp" })]
-    [TestCase("HArnESS.Downstream", new[] { "TorchSharp" })]
+    [TestCase("HArnESS.Downstream", new[] { "HArnESS.Core", "TorchSharp" })]
     public void PackageCarriesMetadataDocsAndOnlyManagedDependencies(string id, string[] mustDependOn)
     {
         using var zip = OpenPackage(id);
