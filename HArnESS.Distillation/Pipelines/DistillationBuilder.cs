@@ -235,12 +235,14 @@ public sealed class DistillationBuilder
             }
 
             var objective = new DistillationObjective(_teacher, student, o.Loss, compaction.Count == 0 ? null : compaction);
-            AudioLoaderBatchSource? validSource = o.ValidManifest is null ? null
-                : new AudioLoaderBatchSource(new AudioLoader(new AudioDataset(Manifest.Load(o.ValidManifest)), o.ValidLoader));
+            var validSet = o.ValidManifest is null ? null : new AudioDataset(Manifest.Load(o.ValidManifest));
+            AudioLoaderBatchSource? validSource = validSet is null ? null : new AudioLoaderBatchSource(new AudioLoader(validSet, o.ValidLoader));
+            // The cosine report reads its own loaders (no prefetch thread), not the one the trainer validates with.
+            IEnumerable<AudioBatch> HeldOut() => new AudioLoader(validSet!, o.ValidLoader with { Prefetch = 0 });
             IReadOnlyList<double>? before = null, after = null;
             if (validSource is not null)
             {
-                before = objective.LayerCosine(validSource.Read(0, 0, 0), device, ct);
+                before = objective.LayerCosine(HeldOut(), device, ct);
                 progress?.Report(new DistillationProgress(DistillationStage.Evaluation, "evaluation before training: " + Describe(student.TeacherLayers, before)));
             }
 
@@ -258,7 +260,7 @@ public sealed class DistillationBuilder
             }
             if (validSource is not null)
             {
-                after = objective.LayerCosine(validSource.Read(0, 0, 0), device, ct);
+                after = objective.LayerCosine(HeldOut(), device, ct);
                 progress?.Report(new DistillationProgress(DistillationStage.Evaluation, "evaluation after training: " + Describe(student.TeacherLayers, after)));
             }
             progress?.Report(new DistillationProgress(DistillationStage.Done, $"done: {result.Steps} updates ({result.Reason})"));

@@ -169,7 +169,9 @@ public static class SelfDistillationPipeline
             var finalLoss = losses.Length == 0 ? double.NaN : losses[^Math.Min(10, losses.Length)..].Average();
 
             // 4. held-out accuracy of the final model
-            var accuracy = objective.Evaluate(validSource.Read(0, 0, 0), o.Seed, null, ct);
+            // A loader of its own (no prefetch thread), not the one the trainer validated with.
+            var heldOut = new AudioLoader(validSet, o.ValidLoader with { Prefetch = 0 });
+            var accuracy = objective.Evaluate(heldOut, o.Seed, null, ct);
             var majority = MajorityRate(LabelFile.Load(validKm, valid, LabelKind.Units), valid.Count);
             report(SelfDistillationStage.Evaluation, string.Create(CultureInfo.InvariantCulture,
                 $"evaluation: held-out masked accuracy {accuracy.Value:P1} over {accuracy.Count} masked frames (chance 1/K = {1.0 / k:P1}, majority unit {majority:P1})"), false);
