@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HArnESS.Serialization;
+
+namespace HArnESS.Distillation.Pipelines;
+
+/// <summary>
+/// <c>pipeline.json</c> in a self-distillation run folder: one record per finished iteration, written atomically
+/// after each. A rerun skips an iteration whose record carries the signature the current options give (and whose
+/// model folder is there); an unfinished iteration has no record, and its targets and checkpoints are reused by
+/// their own signatures. Paths are relative to the run folder.
+/// </summary>
+public sealed record SelfDistillationManifest
+{
+    /// <summary>The file name inside the run folder.</summary>
+    public const string FileName = "pipeline.json";
+
+    /// <summary>The format version this library writes and reads.</summary>
+    public const int CurrentVersion = 1;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Format version (<see cref="CurrentVersion"/>).</summary>
+    public int Version { get; init; } = CurrentVersion;
+
+    /// <summary>The finished iterations, in order.</summary>
+    public IReadOnlyList<SelfDistillationIteration> Iterations { get; init; } = [];
+
+    /// <summary>Reads <c>pipeline.json</c> from a run folder or the file itself; null when there is none yet.</summary>
+    /// <exception cref="HArnessFormatException">The file is not a pipeline manifest of a known version.</exception>
+    public static SelfDistillationManifest? TryLoad(string folderOrFile)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folderOrFile);
+        var path = Directory.Exists(folderOrFile) ? Path.Combine(folderOrFile, FileName) : folderOrFile;
+        if (!File.Exists(path)) return null;
+        SelfDistillationManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<SelfDistillationManifest>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new HArnessFormatException($"'{path}' is not a self-distillation manifest: {ex.Message}", path, ex);
+        }
+        if (m is null || m.Version != CurrentVersion)
+            throw new HArnessFormatException($"'{path}': expected a self-distillation manifest of version {CurrentVersion}, got {m?.Version.ToString() ?? "null"}.", path);
+        return m;
+    }
+
+    /// <summary>Writes the manifest atomically.</summary>
+    /// <param name="path">The file.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+    }
+}
+
+/// <summary>One finished iteration of the pipeline.</summary>
+/// <param name="Iteration">1-based.</param>
+/// <param name="Signature">Hash of everything that decides its products (options, corpus, the previous iteration's signature).</param>
+/// <param name="Folder">Its folder, relative to the run folder.</param>
+/// <param name="Features">What was clustered ("mfcc39" or "layer N of iteration i-1", with PCA when used).</param>
+/// <param name="Clusters">K.</param>
+/// <param name="LabelRate">Labels per second of its units.</param>
+/// <param name="Targets">The targets folder (<c>targets.json</c>, codebook, <c>.km</c>), relative to the run folder.</param>
+/// <param name="ValidLabels">The held-out <c>.km</c>, relative to the run folder.</param>
+/// <param name="Model">The saved model (encoder + masked-prediction head), relative to the run folder.</param>
+/// <param name="Steps">Updates trained.</param>
+/// <param name="FinalLoss">Mean training loss of the last 10 updates.</param>
+/// <param name="MaskedAccuracy">Masked-prediction accuracy of the final model on the held-out utterances.</param>
+/// <param name="MaskedFrames">Masked held-out frames it was measured on.</param>
+/// <param name="Chance">1 / K.</param>
+/// <param name="MajorityRate">Share of the most frequent unit among the held-out labels (what always guessing it scores, about).</param>
+public sealed record SelfDistillationIteration(int Iteration, string Signature, string Folder, string Features, int Clusters, double LabelRate,
+    string Targets, string ValidLabels, string Model, long Steps, double FinalLoss, double MaskedAccuracy, long MaskedFrames, double Chance,
+    double MajorityRate);
