@@ -5,21 +5,8 @@ using NUnit.Framework;
 
 namespace HArnESS.Tests.Training;
 
-public sealed class ResumeTests
+public sealed class ResumeTests : OneThreadTest
 {
-    // Bit-exact comparisons: one intra-op thread, so no reduction order depends on how many threads the BLAS got.
-    private int _threads;
-
-    [SetUp]
-    public void OneThread()
-    {
-        _threads = TorchSharp.torch.get_num_threads();
-        TorchSharp.torch.set_num_threads(1);
-    }
-
-    [TearDown]
-    public void RestoreThreads() => TorchSharp.torch.set_num_threads(_threads);
-
     private static string Worker => Path.Combine(AppContext.BaseDirectory, "HArnESS.TestWorker.dll");
 
     private static Process Start(string dir, params string[] extra)
@@ -176,21 +163,8 @@ public sealed class ResumeTests
     }
 }
 
-public sealed class CancellationTests
+public sealed class CancellationTests : OneThreadTest
 {
-    // Bit-exact comparisons: one intra-op thread, so no reduction order depends on how many threads the BLAS got.
-    private int _threads;
-
-    [SetUp]
-    public void OneThread()
-    {
-        _threads = TorchSharp.torch.get_num_threads();
-        TorchSharp.torch.set_num_threads(1);
-    }
-
-    [TearDown]
-    public void RestoreThreads() => TorchSharp.torch.set_num_threads(_threads);
-
     [Test]
     public void CancellingWritesACheckpointThatResumesExactly()
     {

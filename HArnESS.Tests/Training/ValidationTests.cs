@@ -79,21 +79,8 @@ public sealed class ValidationTests
     }
 }
 
-public sealed class RunUpdatesTests
+public sealed class RunUpdatesTests : OneThreadTest
 {
-    // Bit-exact comparisons: one intra-op thread, so no reduction order depends on how many threads the BLAS got.
-    private int _threads;
-
-    [SetUp]
-    public void OneThread()
-    {
-        _threads = TorchSharp.torch.get_num_threads();
-        TorchSharp.torch.set_num_threads(1);
-    }
-
-    [TearDown]
-    public void RestoreThreads() => TorchSharp.torch.set_num_threads(_threads);
-
     [Test]
     public void UpdatesInSeveralCallsEqualOneRun()
     {
