@@ -9,6 +9,7 @@ using HArnESS.Encoders;
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Benchmarks;
 
@@ -66,7 +67,7 @@ public class EncoderForwardBenchmarks
         _model.eval();
         var frontEnd = _model.Config.FrontEnd;
         _input = frontEnd.TakesWaveforms
-            ? randn(Batch, Samples) * 0.1
+            ? randn(Batch, Samples).mul(Scalars.Of(0.1))
             : randn(Batch, frontEnd.InputFrames(Samples), frontEnd switch
             {
                 HArnESS.Modules.FbankFrontEndConfig f => f.Input.FeatureDim,

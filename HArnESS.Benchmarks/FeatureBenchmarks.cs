@@ -8,6 +8,7 @@ using HArnESS.Features;
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Benchmarks;
 
@@ -45,7 +46,8 @@ public class FeatureBenchmarks
         _one = Signal();
         _eight = _one.unsqueeze(0).expand(8, -1).contiguous();
         _oneLength = tensor(new long[] { _one.shape[0] });
-        _eightLengths = full(8, _one.shape[0], ScalarType.Int64);
+        using var oneLength = _one.shape[0].ToScalar();
+        _eightLengths = full(8, oneLength, ScalarType.Int64);
         // Warm the constant-tensor caches outside the measurement.
         using var scope = NewDisposeScope();
         _fbank.Compute(_one);

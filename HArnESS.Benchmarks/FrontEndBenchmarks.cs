@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using HArnESS.Modules;
 using HArnESS.Runtime;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Benchmarks;
 
@@ -43,7 +44,7 @@ public class FrontEndBenchmarks
         manual_seed(0);
         _frontEnd = ConfigFor(FrontEnd).Create();
         ((nn.Module)_frontEnd).eval();
-        _wave = randn(Batch, Seconds * 16_000) * 0.1;
+        _wave = randn(Batch, Seconds * 16_000).mul(Scalars.Of(0.1));
     }
 
     /// <summary>One forward of the front-end on [batch, 10 s].</summary>

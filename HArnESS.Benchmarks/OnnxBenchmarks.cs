@@ -10,6 +10,8 @@ using HArnESS.Export;
 using HArnESS.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
+using TorchSharp;
 
 namespace HArnESS.Benchmarks;
 
@@ -57,8 +59,9 @@ public class OnnxBenchmarks
         _model = new SpeechEncoder(EncoderForwardBenchmarks.ConfigFor(Model));
         _model.eval();
         var samples = EncoderForwardBenchmarks.Samples;
-        _wave = randn(Batch, samples) * 0.1;
-        _lengths = full(Batch, (long)samples, dtype: ScalarType.Int64);
+        _wave = randn(Batch, samples).mul(Scalars.Of(0.1));
+        using var sampleCount = ((long)samples).ToScalar();
+        _lengths = full(Batch, sampleCount, dtype: ScalarType.Int64);
         if (Engine == "TorchSharp") return;
         _dir = Directory.CreateTempSubdirectory("harness-onnx-bench").FullName;
         var export = OnnxExporter.Export(_model, Path.Combine(_dir, "m.onnx"), new OnnxExportOptions
@@ -137,7 +140,7 @@ public static class OnnxFootprint
             var fp32 = OnnxExporter.Export(encoder, Path.Combine(dir, "fp32.onnx"));
             var int8 = OnnxExporter.Export(encoder, Path.Combine(dir, "int8.onnx"), new OnnxExportOptions { Quantization = OnnxQuantization.Int8Dynamic });
             var wav = Path.Combine(dir, "ten-seconds.wav");
-            using (var w = randn(EncoderForwardBenchmarks.Samples) * 0.1)
+            using (var w = randn(EncoderForwardBenchmarks.Samples).mul(Scalars.Of(0.1)))
                 WavWriter.Write(wav, new AudioClip(w.data<float>().ToArray(), 16000), WavSampleFormat.Float32);
 
             var here = AppContext.BaseDirectory;
@@ -168,7 +171,7 @@ public static class OnnxFootprint
         using var encoder = new SpeechEncoder(EncoderForwardBenchmarks.ConfigFor(model));
         encoder.eval();
         using var _ = no_grad();
-        using var wave = randn(1, EncoderForwardBenchmarks.Samples) * 0.1;
+        using var wave = randn(1, EncoderForwardBenchmarks.Samples).mul(Scalars.Of(0.1));
         using var o = encoder.Forward(wave);
         Console.WriteLine($"frames {o.LastHiddenState.shape[1]}");
         Console.WriteLine("peak RSS: " + File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))["VmHWM:".Length..].Trim());

@@ -3,6 +3,7 @@ using HArnESS.Audio;
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Benchmarks;
 
@@ -36,10 +37,11 @@ public class ResamplingBenchmarks
         int from = int.Parse(parts[0]), to = int.Parse(parts[1]);
         // Same signal as the reference script: two tones plus seeded uniform noise.
         using var g = new torch.Generator(1234);
-        using var time = torch.arange(Seconds * from, dtype: ScalarType.Float64) / from;
-        using var tones = (0.3 * torch.sin(2 * Math.PI * 440 * time)) + (0.2 * torch.sin(2 * Math.PI * 3000 * time));
-        using var noise = 0.1 * (torch.rand([Batch, Seconds * from], dtype: ScalarType.Float64, generator: g) - 0.5);
-        _input = (tones + noise).to(ScalarType.Float32);
+        using var fromS = from.ToScalar();
+        using var time = Scalars.Arange(Seconds * from, dtype: ScalarType.Float64).div(fromS);
+        using var tones = torch.sin(time.mul(Scalars.Of(2 * Math.PI * 440))).mul(Scalars.Of(0.3)).add(torch.sin(time.mul(Scalars.Of(2 * Math.PI * 3000))).mul(Scalars.Of(0.2)), Scalars.One);
+        using var noise = torch.rand([Batch, Seconds * from], dtype: ScalarType.Float64, generator: g).sub(Scalars.Of(0.5)).mul(Scalars.Of(0.1));
+        _input = tones.add(noise, Scalars.One).to(ScalarType.Float32);
         _resampler = new Resampler(from, to);
         _resampler.Forward(_input).Dispose(); // build and cache the filter bank
     }

@@ -11,6 +11,7 @@ using HArnESS.Modules;
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Benchmarks;
 
@@ -62,7 +63,7 @@ public class StudentBenchmarks
         HArnessRuntime.EnsureInitialized();
         manual_seed(0);
         _student = new DistillationStudent(ConfigFor(FrontEnd));
-        _wave = randn(Batch, Seconds * 16_000) * 0.1;
+        _wave = randn(Batch, Seconds * 16_000).mul(Scalars.Of(0.1));
         var frames = _student.Config.Encoder.FrontEnd.OutputFrames(Seconds * 16_000);
         _targets = Enumerable.Range(0, 3).Select(_ => randn(Batch, frames, 768)).ToArray();
     }

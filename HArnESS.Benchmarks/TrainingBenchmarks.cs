@@ -10,6 +10,7 @@ using HArnESS.Runtime;
 using HArnESS.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Benchmarks;
 
@@ -87,7 +88,7 @@ public class TrainingBenchmarks
         {
             using var output = encoder.Forward(context.CastInput(batch.Waveforms));
             var predicted = head.forward(output.LastHiddenState);
-            using var target = zeros_like(predicted).add_(0.5);
+            using var target = zeros_like(predicted).add_(Scalars.Of(0.5), Scalars.One);
             return TrainingLoss.Single(nn.functional.l1_loss(predicted, target), "l1", batch.Waveforms.shape[0]);
         }
     }

@@ -2,6 +2,7 @@ using HArnESS.Encoders;
 using HArnESS.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.TestWorker;
 
@@ -98,8 +99,8 @@ public sealed class TinyTrainingRun : IDisposable
             var logits = run.Head.forward(output.LastHiddenState).to_type(ScalarType.Float32);
             var targets = FrameTargets(wave, frames, frameLengths).to(context.Device);
             var m = mask.to(context.Device);
-            var maskedTargets = targets.masked_fill(m.logical_not(), -100);
-            var unmaskedTargets = targets.masked_fill(m, -100);
+            var maskedTargets = targets.masked_fill(m.logical_not(), Scalars.Of(-100));
+            var unmaskedTargets = targets.masked_fill(m, Scalars.Of(-100));
             var flat = logits.reshape(-1, Classes);
             var masked = nn.functional.cross_entropy(flat, maskedTargets.reshape(-1), ignore_index: -100);
             var unmasked = nn.functional.cross_entropy(flat, unmaskedTargets.reshape(-1), ignore_index: -100);
@@ -113,12 +114,12 @@ public sealed class TinyTrainingRun : IDisposable
             var w = wave.to_type(ScalarType.Float32).cpu();
             var usable = Math.Min(w.shape[1], frames * 80);
             var f = w[.., ..(int)usable].reshape(w.shape[0], -1, 80);
-            var rms = f.pow(2).mean([2]).sqrt() * Math.Sqrt(2);
-            var cls = ((rms - 0.05) / 0.3 * Classes).floor().clamp(0, Classes - 1).to_type(ScalarType.Int64);
+            var rms = f.pow(Scalars.Of(2)).mean([2]).sqrt().mul(Scalars.Of(Math.Sqrt(2)));
+            var cls = rms.sub(Scalars.Of(0.05)).div(Scalars.Of(0.3)).mul(Scalars.Of(Classes)).floor().clamp(Scalars.Of(0), Scalars.Of(Classes - 1)).to_type(ScalarType.Int64);
             if (cls.shape[1] < frames) cls = nn.functional.pad(cls, [0, frames - cls.shape[1]], value: -100);
             cls = cls[.., ..(int)frames];
-            var pad = arange(frames).unsqueeze(0) >= frameLengths.unsqueeze(1);
-            return cls.masked_fill(pad, -100).MoveToOuterDisposeScope();
+            var pad = Scalars.Arange(frames).unsqueeze(0) >= frameLengths.unsqueeze(1);
+            return cls.masked_fill(pad, Scalars.Of(-100)).MoveToOuterDisposeScope();
         }
     }
 }

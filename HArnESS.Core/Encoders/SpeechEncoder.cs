@@ -3,6 +3,7 @@ using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
+using HArnESS.Tensors;
 
 namespace HArnESS.Encoders;
 
@@ -165,13 +166,13 @@ public sealed class SpeechEncoder : nn.Module
         long t = waveforms.shape[1];
         var valid = lengths is null
             ? ones_like(waveforms, dtype: ScalarType.Bool)
-            : arange(t, device: waveforms.device).unsqueeze(0) < lengths.to(waveforms.device).unsqueeze(1);
-        var x = waveforms.to(ScalarType.Float64).masked_fill(valid.logical_not(), 0.0);
-        var n = valid.sum(1, keepdim: true, type: ScalarType.Float64).clamp_min(1.0);
+            : Scalars.Arange(t, device: waveforms.device).unsqueeze(0) < lengths.to(waveforms.device).unsqueeze(1);
+        var x = waveforms.to(ScalarType.Float64).masked_fill(valid.logical_not(), Scalars.Of(0.0));
+        var n = valid.sum(1, keepdim: true, type: ScalarType.Float64).clamp_min(Scalars.Of(1.0));
         var mean = x.sum(1, keepdim: true) / n;
-        var centred = (x - mean).masked_fill(valid.logical_not(), 0.0);
-        var variance = centred.square().sum(1, keepdim: true) / n;
-        var y = (centred / (variance + 1e-5).sqrt()).to(waveforms.dtype);
+        var centred = (x - mean).masked_fill(valid.logical_not(), Scalars.Of(0.0));
+        var variance = centred.pow(Scalars.Of(2L)).sum(1, keepdim: true) / n;
+        var y = (centred / variance.add(Scalars.Of(1e-5), Scalars.One).sqrt()).to(waveforms.dtype);
         return y.MoveToOuterDisposeScope();
     }
 
@@ -182,7 +183,7 @@ public sealed class SpeechEncoder : nn.Module
         long b = features.shape[0], t = features.shape[1];
         Tensor? padding = null;
         if (frameLengths is not null)
-            padding = arange(t, device: features.device).unsqueeze(0) >= frameLengths.unsqueeze(1);
+            padding = Scalars.Arange(t, device: features.device).unsqueeze(0) >= frameLengths.unsqueeze(1);
         var x = _projection.forward(features);
         if (timeMask is not null)
         {
@@ -195,7 +196,8 @@ public sealed class SpeechEncoder : nn.Module
             x = where(m.unsqueeze(-1), _maskEmbedding.to_type(x.dtype), x);
         }
         var states = _encoder.Forward(x, padding, stopAtLayer);
-        frameLengths ??= full(b, t, dtype: ScalarType.Int64, device: features.device);
+        using var tValue = t.ToScalar();
+        frameLengths ??= full(b, tValue, dtype: ScalarType.Int64, device: features.device);
         return new EncoderOutput(states, padding, frameLengths, features, timeMask);
     }
 

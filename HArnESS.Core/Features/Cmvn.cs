@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -44,14 +45,15 @@ public static class Cmvn
         var valid = FeatureBatching.ValidMask(lens, x.shape[1], x.device);
         var invalid = valid.logical_not().unsqueeze(-1);
         // Statistics in float64, two-pass, so long or loud utterances do not lose precision.
-        var x64 = x.to(ScalarType.Float64).masked_fill(invalid, 0.0);
+        var x64 = x.to(ScalarType.Float64).masked_fill(invalid, Scalars.Of(0.0));
         var n = torch.tensor(lens.Select(l => (double)Math.Max(l, 1)).ToArray(), device: x.device).view(-1, 1, 1);
         var mean = x64.sum(1, keepdim: true) / n;                                      // [B, 1, D]
-        var centred = (x64 - mean).masked_fill(invalid, 0.0);
+        var centred = (x64 - mean).masked_fill(invalid, Scalars.Of(0.0));
         if (normalizeVariance)
         {
-            var variance = centred.square().sum(1, keepdim: true) / n;
-            centred = centred / variance.clamp_min(varianceFloor).sqrt();
+            var variance = centred.pow(Scalars.Of(2L)).sum(1, keepdim: true) / n;
+            using var floor = varianceFloor.ToScalar();
+            centred = centred / variance.clamp_min(floor).sqrt();
         }
         return (centred.to(x.dtype).MoveToOuterDisposeScope(), mean.squeeze(1).to(x.dtype).MoveToOuterDisposeScope());
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -47,7 +48,7 @@ public sealed class CmvnStats
         CheckDim(features);
         using var scope = NewDisposeScope();
         var x = features.to(ScalarType.Float64).reshape(-1, Dim);
-        Add(x.shape[0], x.sum(new long[] { 0 }), x.square().sum(new long[] { 0 }));
+        Add(x.shape[0], x.sum(new long[] { 0 }), x.pow(Scalars.Of(2L)).sum(new long[] { 0 }));
     }
 
     /// <summary>Adds the valid frames of a padded batch <c>features [batch, frames, dim]</c> with <c>lengths [batch]</c> (in frames).</summary>
@@ -60,8 +61,8 @@ public sealed class CmvnStats
         var lens = FeatureBatching.ReadLengths(lengths, features.shape[0], features.shape[1], "frames");
         using var scope = NewDisposeScope();
         var valid = FeatureBatching.ValidMask(lens, features.shape[1], features.device).unsqueeze(-1);
-        var x = features.to(ScalarType.Float64).masked_fill(valid.logical_not(), 0.0);
-        Add(lens.Sum(), x.sum(new long[] { 0, 1 }), x.square().sum(new long[] { 0, 1 }));
+        var x = features.to(ScalarType.Float64).masked_fill(valid.logical_not(), Scalars.Of(0.0));
+        Add(lens.Sum(), x.sum(new long[] { 0, 1 }), x.pow(Scalars.Of(2L)).sum(new long[] { 0, 1 }));
     }
 
     /// <summary>Adds another accumulator's statistics (e.g. from another worker or shard).</summary>

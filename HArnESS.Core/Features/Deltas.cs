@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -20,15 +21,18 @@ public static class Deltas
         Check(features, window);
         using var scope = NewDisposeScope();
         var frames = features.shape[^2];
-        var t = torch.arange(frames, device: features.device);
+        var t = Scalars.Arange(frames, device: features.device);
         var acc = torch.zeros_like(features);
+        using var lastFrame = Math.Max(frames - 1, 0).ToScalar();
         for (var n = 1; n <= window; n++)
         {
-            var ahead = features.index_select(-2, (t + n).clamp_max(Math.Max(frames - 1, 0)));
-            var behind = features.index_select(-2, (t - n).clamp_min(0));
-            acc = acc + (ahead - behind) * n;
+            using var offset = n.ToScalar();
+            var ahead = features.index_select(-2, t.add(offset, Scalars.One).clamp_max(lastFrame));
+            var behind = features.index_select(-2, t.sub(offset).clamp_min(Scalars.Zero));
+            acc = acc.add((ahead - behind).mul(offset), Scalars.One);
         }
-        return (acc / Denominator(window)).MoveToOuterDisposeScope();
+        using var denominator = Denominator(window).ToScalar();
+        return acc.div(denominator).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -42,17 +46,19 @@ public static class Deltas
         var lens = FeatureBatching.ReadLengths(lengths, features.shape[0], features.shape[1], "frames");
         using var scope = NewDisposeScope();
         long batch = features.shape[0], frames = features.shape[1], dim = features.shape[2];
-        var t = torch.arange(frames, device: features.device).unsqueeze(0);                     // [1, F]
-        var last = (torch.tensor(lens, device: features.device) - 1).clamp_min(0).unsqueeze(1); // [B, 1]
+        var t = Scalars.Arange(frames, device: features.device).unsqueeze(0);                    // [1, F]
+        var last = torch.tensor(lens, device: features.device).sub(Scalars.One).clamp_min(Scalars.Zero).unsqueeze(1); // [B, 1]
         var acc = torch.zeros_like(features);
         for (var n = 1; n <= window; n++)
         {
-            var ahead = torch.minimum(t + n, last).expand(batch, frames).unsqueeze(-1).expand(batch, frames, dim);
-            var behind = torch.minimum((t - n).clamp_min(0), last).expand(batch, frames).unsqueeze(-1).expand(batch, frames, dim);
-            acc = acc + (features.gather(1, ahead) - features.gather(1, behind)) * n;
+            using var offset = n.ToScalar();
+            var ahead = torch.minimum(t.add(offset, Scalars.One), last).expand(batch, frames).unsqueeze(-1).expand(batch, frames, dim);
+            var behind = torch.minimum(t.sub(offset).clamp_min(Scalars.Zero), last).expand(batch, frames).unsqueeze(-1).expand(batch, frames, dim);
+            acc = acc.add((features.gather(1, ahead) - features.gather(1, behind)).mul(offset), Scalars.One);
         }
         var valid = FeatureBatching.ValidMask(lens, frames, features.device);
-        return FeatureBatching.FinishPadded(acc / Denominator(window), valid, lens, false).MoveToOuterDisposeScope();
+        using var denominator = Denominator(window).ToScalar();
+        return FeatureBatching.FinishPadded(acc.div(denominator), valid, lens, false).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -74,7 +75,7 @@ public sealed class Fbank : WaveformFeatureExtractor
         }
         var maxFrames = counts.Length == 0 ? 0 : counts.Max();
         var frames = ExtractFrames(wave, lens, maxFrames);                         // [B, M, window]
-        if (f.Dither != 0.0) frames = frames + DitherNoise(frames) * f.Dither;
+        if (f.Dither != 0.0) { using var dither = f.Dither.ToScalar(); frames = frames.add(DitherNoise(frames).mul(dither), Scalars.One); }
         if (f.RemoveDcOffset) frames = frames - frames.mean(new long[] { -1 }, keepdim: true);
         Tensor? logEnergy = null;
         if (Options.UseEnergy && Options.RawEnergy) logEnergy = LogEnergy(frames);
@@ -82,7 +83,8 @@ public sealed class Fbank : WaveformFeatureExtractor
         {
             // Kaldi replicates the first sample: x[0] -= c·x[0].
             var previous = torch.cat(new[] { frames.narrow(-1, 0, 1), frames.narrow(-1, 0, f.WindowSize - 1) }, -1);
-            frames = frames - previous * f.PreemphasisCoefficient;
+            using var coefficient = f.PreemphasisCoefficient.ToScalar();
+            frames = frames - previous.mul(coefficient);
         }
         frames = frames * KaldiWindowFunction.Get(f, frames);
         if (Options.UseEnergy && !Options.RawEnergy) logEnergy = LogEnergy(frames);   // zero padding adds no energy
@@ -92,11 +94,11 @@ public sealed class Fbank : WaveformFeatureExtractor
         if (Options.UsePower)
         {
             var ri = torch.view_as_real(spectrum);
-            power = ri.square().sum(-1);
+            power = ri.pow(Scalars.Of(2L)).sum(-1);
         }
         else power = spectrum.abs();
         var mel = power.matmul(MelMatrix(power));                                    // [B, M, bins]
-        if (Options.UseLogFbank) mel = mel.clamp_min(Epsilon).log();
+        if (Options.UseLogFbank) mel = mel.clamp_min(Scalars.Of(Epsilon)).log();
         return (mel, logEnergy, FeatureBatching.ValidMask(counts, maxFrames, wave.device), counts);
     }
 
@@ -105,8 +107,9 @@ public sealed class Fbank : WaveformFeatureExtractor
 
     private Tensor LogEnergy(Tensor frames)
     {
-        var e = frames.square().sum(-1).clamp_min(Epsilon).log();
-        return Options.EnergyFloor != 0.0 ? e.clamp_min(Math.Log(Options.EnergyFloor)) : e;
+        var e = frames.pow(Scalars.Of(2L)).sum(-1).clamp_min(Scalars.Of(Epsilon)).log();
+        using var floor = Math.Log(Options.EnergyFloor).ToScalar();
+        return Options.EnergyFloor != 0.0 ? e.clamp_min(floor) : e;
     }
 
     private Tensor MelMatrix(Tensor like) =>
@@ -127,11 +130,13 @@ public sealed class Fbank : WaveformFeatureExtractor
         // Kaldi's reflection at both ends, per utterance (s < 0 → -s-1, s >= n → 2n-1-s, repeated until inside) is a
         // symmetric extension with period 2n: r = s mod 2n, then r >= n → 2n-1-r. Closed form, so no loop.
         var pad = window / 2 - shift / 2;
-        var idx = (torch.arange(maxFrames, device: wave.device) * shift - pad).view(1, -1, 1)
-                  + torch.arange(window, device: wave.device).view(1, 1, -1);       // [1, M, window]
-        var n = torch.tensor(lens, device: wave.device).clamp_min(1).view(-1, 1, 1);  // [B, 1, 1]
-        var r = idx.remainder(2 * n);                                                // [B, M, window], in [0, 2n)
-        idx = torch.where(r.ge(n), 2 * n - 1 - r, r);
+        using var shiftS = shift.ToScalar();
+        using var padS = pad.ToScalar();
+        var idx = Scalars.Arange(maxFrames, device: wave.device).mul(shiftS).sub(padS).view(1, -1, 1)
+                  .add(Scalars.Arange(window, device: wave.device).view(1, 1, -1), Scalars.One); // [1, M, window]
+        var n = torch.tensor(lens, device: wave.device).clamp_min(Scalars.One).view(-1, 1, 1);  // [B, 1, 1]
+        var r = idx.remainder(n.mul(Scalars.Of(2L)));                                // [B, M, window], in [0, 2n)
+        idx = torch.where(r.ge(n), n.mul(Scalars.Of(2L)).sub(Scalars.One) - r, r);
         return wave.gather(1, idx.reshape(batch, -1)).view(batch, maxFrames, window);
     }
 

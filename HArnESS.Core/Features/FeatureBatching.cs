@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -56,7 +57,7 @@ internal static class FeatureBatching
     public static Tensor ValidMask(long[] counts, long frames, Device device)
     {
         using var c = torch.tensor(counts, device: device);
-        using var t = torch.arange(frames, device: device);
+        using var t = Scalars.Arange(frames, device: device);
         return t.unsqueeze(0).lt(c.unsqueeze(1));
     }
 
@@ -64,13 +65,13 @@ internal static class FeatureBatching
     public static Tensor FinishPadded(Tensor x, Tensor validMask, long[] counts, bool subtractMean)
     {
         using var invalid = validMask.logical_not().unsqueeze(-1);
-        var y = x.masked_fill(invalid, 0.0);
+        var y = x.masked_fill(invalid, Scalars.Of(0.0));
         if (!subtractMean) return y;
         using var denom = torch.tensor(counts.Select(c => (double)Math.Max(c, 1)).ToArray(), device: x.device).to(x.dtype);
         using var sum = y.sum(1, keepdim: true);
         using var mean = sum / denom.view(-1, 1, 1);
         using var centred = y - mean;
         y.Dispose();
-        return centred.masked_fill(invalid, 0.0);
+        return centred.masked_fill(invalid, Scalars.Of(0.0));
     }
 }

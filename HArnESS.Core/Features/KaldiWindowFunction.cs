@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -20,7 +21,7 @@ public static class KaldiWindowFunction
         Tensor w = type switch
         {
             KaldiWindowType.Hanning => torch.hann_window(size, periodic: false, dtype: dtype, device: device),
-            KaldiWindowType.Povey => torch.hann_window(size, periodic: false, dtype: dtype, device: device).pow(0.85),
+            KaldiWindowType.Povey => torch.hann_window(size, periodic: false, dtype: dtype, device: device).pow(Scalars.Of(0.85)),
             KaldiWindowType.Hamming => torch.hamming_window(size, periodic: false, alpha: 0.54f, beta: 0.46f, dtype: dtype, device: device),
             KaldiWindowType.Rectangular => torch.ones(size, dtype: dtype, device: device),
             KaldiWindowType.Blackman => Blackman(size, blackmanCoefficient, dtype, device),
@@ -32,8 +33,13 @@ public static class KaldiWindowFunction
     private static Tensor Blackman(int size, double coefficient, ScalarType dtype, Device? device)
     {
         var a = 2 * Math.PI / (size - 1);
-        var n = torch.arange(size, dtype: dtype, device: device);
-        return coefficient - 0.5 * torch.cos(a * n) + (0.5 - coefficient) * torch.cos(2 * a * n);
+        var n = Scalars.Arange(size, device: device, dtype: dtype);
+        // coefficient - 0.5 cos(a n) + (0.5 - coefficient) cos(2 a n), in TorchSharp's operator order.
+        using var aS = a.ToScalar();
+        using var twoA = (2 * a).ToScalar();
+        using var c = coefficient.ToScalar();
+        using var c2 = (0.5 - coefficient).ToScalar();
+        return torch.cos(n.mul(aS)).mul(Scalars.Of(0.5)).negative().add(c, Scalars.One).add(torch.cos(n.mul(twoA)).mul(c2), Scalars.One);
     }
 
     /// <summary>The cached window for <paramref name="options"/> on <paramref name="like"/>'s device and dtype, shape <c>[window]</c>.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -74,10 +75,12 @@ public static class MelBanks
             var melLow = MelScale(lowFreq);
             var melHigh = MelScale(highFreq);
             var melDelta = (melHigh - melLow) / (numBins + 1);
-            var bin = torch.arange(numBins, ScalarType.Int64).unsqueeze(1);
-            var left = melLow + bin * melDelta;                                        // [bins, 1] float32
-            var center = melLow + (bin + 1.0) * melDelta;
-            var right = melLow + (bin + 2.0) * melDelta;
+            var bin = Scalars.Arange(numBins, dtype: ScalarType.Int64).unsqueeze(1);
+            using var melLowS = melLow.ToScalar();
+            using var melDeltaS = melDelta.ToScalar();
+            var left = bin.mul(melDeltaS).add(melLowS, Scalars.One);                   // [bins, 1] float32
+            var center = bin.add(Scalars.Of(1.0), Scalars.One).mul(melDeltaS).add(melLowS, Scalars.One);
+            var right = bin.add(Scalars.Of(2.0), Scalars.One).mul(melDeltaS).add(melLowS, Scalars.One);
             if (vtlnWarp != 1.0)
             {
                 var warp = new VtlnWarp(vtlnLow, vtlnHigh, lowFreq, highFreq, vtlnWarp);
@@ -85,7 +88,8 @@ public static class MelBanks
                 center = warp.WarpMel(center);
                 right = warp.WarpMel(right);
             }
-            var mel = MelScaleOf(fftBinWidth * torch.arange((double)numFftBins, ScalarType.Float32)).unsqueeze(0); // [1, fft]
+            using var fftBinWidthS = fftBinWidth.ToScalar();
+            var mel = MelScaleOf(Scalars.Arange(numFftBins, dtype: ScalarType.Float32).mul(fftBinWidthS)).unsqueeze(0); // [1, fft]
             var up = (mel - left) / (center - left);
             var down = (right - mel) / (right - center);
             Tensor w;
@@ -116,9 +120,9 @@ public static class MelBanks
         return bank;
     }
 
-    private static Tensor MelScaleOf(Tensor hz) => 1127.0 * (1.0 + hz / 700.0).log();
+    private static Tensor MelScaleOf(Tensor hz) => hz.div(Scalars.Of(700.0)).add(Scalars.Of(1.0), Scalars.One).log().mul(Scalars.Of(1127.0));
 
-    private static Tensor InverseMelScaleOf(Tensor mel) => 700.0 * ((mel / 1127.0).exp() - 1.0);
+    private static Tensor InverseMelScaleOf(Tensor mel) => mel.div(Scalars.Of(1127.0)).exp().sub(Scalars.Of(1.0)).mul(Scalars.Of(700.0));
 
     /// <summary>The bank for <paramref name="options"/>, built once per distinct setting and shared (do not modify it).</summary>
     internal static float[,] GetCached(FbankOptions options)
@@ -156,10 +160,17 @@ public static class MelBanks
         // torchaudio's vtln_warp_freq: regions overlap, later assignments win (after h, then before h, before l, outside).
         private Tensor WarpHz(Tensor f)
         {
-            var res = _high + _scaleRight * (f - _high);
-            res = torch.where(f.lt(_h), _scale * f, res);
-            res = torch.where(f.lt(_l), _low + _scaleLeft * (f - _low), res);
-            return torch.where(f.lt(_low).logical_or(f.gt(_high)), f, res);
+            using var high = _high.ToScalar();
+            using var low = _low.ToScalar();
+            using var h = _h.ToScalar();
+            using var l = _l.ToScalar();
+            using var scale = _scale.ToScalar();
+            using var scaleLeft = _scaleLeft.ToScalar();
+            using var scaleRight = _scaleRight.ToScalar();
+            var res = f.sub(high).mul(scaleRight).add(high, Scalars.One);
+            res = torch.where(f.lt(h), f.mul(scale), res);
+            res = torch.where(f.lt(l), f.sub(low).mul(scaleLeft).add(low, Scalars.One), res);
+            return torch.where(f.lt(low).logical_or(f.gt(high)), f, res);
         }
     }
 }

@@ -1,6 +1,7 @@
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
@@ -51,7 +52,7 @@ public sealed class Mfcc : WaveformFeatureExtractor
         {
             var c0 = x.narrow(-1, 0, 1);
             // HTK's C0 lacks the 1/√2 of the orthonormal DCT; the energy column is left as it is.
-            if (!Options.UseEnergy) c0 = c0 * Math.Sqrt(2.0);
+            if (!Options.UseEnergy) c0 = c0.mul(Scalars.Of(Math.Sqrt(2.0)));
             x = torch.cat(new[] { x.narrow(-1, 1, ceps - 1), c0 }, -1);
         }
         var features = FeatureBatching.FinishPadded(x, core.ValidMask, core.FrameCounts, Options.SubtractMean);
@@ -74,11 +75,13 @@ public sealed class Mfcc : WaveformFeatureExtractor
         float[] flat;
         using (NewDisposeScope())
         {
-            var n = torch.arange((double)numMelBins, ScalarType.Float32);
-            var k = torch.arange((double)numMelBins, ScalarType.Float32).unsqueeze(1);
-            var dct = torch.cos(Math.PI / numMelBins * (n + 0.5) * k);                  // [k, n]
-            dct[0] = dct[0] * (1.0 / Math.Sqrt(2.0));
-            dct = (dct * Math.Sqrt(2.0 / numMelBins)).t().contiguous();                   // [n, k]
+            var n = Scalars.Arange(numMelBins, dtype: ScalarType.Float32);
+            var k = Scalars.Arange(numMelBins, dtype: ScalarType.Float32).unsqueeze(1);
+            using var piOverN = (Math.PI / numMelBins).ToScalar();
+            using var norm = Math.Sqrt(2.0 / numMelBins).ToScalar();
+            var dct = torch.cos(n.add(Scalars.Of(0.5), Scalars.One).mul(piOverN).mul(k));   // [k, n]
+            dct[0] = dct[0].mul(Scalars.Of(1.0 / Math.Sqrt(2.0)));
+            dct = dct.mul(norm).t().contiguous();                                         // [n, k]
             dct[TensorIndex.Colon, 0] = torch.tensor((float)Math.Sqrt(1.0 / numMelBins));
             flat = dct.narrow(1, 0, numCeps).contiguous().data<float>().ToArray();
         }
@@ -98,8 +101,10 @@ public sealed class Mfcc : WaveformFeatureExtractor
         if (cepstralLifter == 0.0) return Enumerable.Repeat(1f, numCeps).ToArray();
         HArnessRuntime.EnsureInitialized();
         using var scope = NewDisposeScope();
-        var i = torch.arange(numCeps, ScalarType.Int64);
-        return (1.0 + 0.5 * cepstralLifter * torch.sin(Math.PI * i / cepstralLifter)).to(ScalarType.Float32).data<float>().ToArray();
+        var i = Scalars.Arange(numCeps, dtype: ScalarType.Int64);
+        using var lifter = cepstralLifter.ToScalar();
+        using var halfLifter = (0.5 * cepstralLifter).ToScalar();
+        return torch.sin(i.mul(Scalars.Of(Math.PI)).div(lifter)).mul(halfLifter).add(Scalars.Of(1.0), Scalars.One).to(ScalarType.Float32).data<float>().ToArray();
     }
 
     private Tensor DctMatrix(Tensor like) =>

@@ -4,6 +4,7 @@ using HArnESS.Features;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -159,7 +160,8 @@ public sealed class Conv1dSubsampler : nn.Module, IFrontEnd
     public (Tensor Features, Tensor? Lengths) Forward(Tensor waveforms, Tensor? lengths)
     {
         using var scope = NewDisposeScope();
-        var l = lengths ?? full(waveforms.shape[0], waveforms.shape[1], dtype: ScalarType.Int64, device: waveforms.device);
+        using var samples = waveforms.shape[1].ToScalar();
+        var l = lengths ?? full(waveforms.shape[0], samples, dtype: ScalarType.Int64, device: waveforms.device);
         var (fb, fbLengths) = _config.Input.Compute(_fbank, waveforms, l);
         var (y, outLengths) = Subsample(fb, lengths is null ? null : fbLengths);
         return (y.MoveToOuterDisposeScope(), outLengths?.MoveToOuterDisposeScope());
@@ -181,8 +183,8 @@ public sealed class Conv1dSubsampler : nn.Module, IFrontEnd
         {
             if (l is not null)
             {
-                var pad = arange(x.shape[2], device: x.device).unsqueeze(0) >= l.unsqueeze(1);
-                x = x.masked_fill(pad.unsqueeze(1), 0.0);
+                var pad = Scalars.Arange(x.shape[2], device: x.device).unsqueeze(0) >= l.unsqueeze(1);
+                x = x.masked_fill(pad.unsqueeze(1), Scalars.Of(0.0));
             }
             x = nn.functional.glu(conv.forward(x), 1);
             if (l is not null)

@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -56,7 +57,7 @@ public sealed class ConvFeatureExtractor : nn.Module, IFrontEnd
         using var _ = no_grad();
         foreach (var (name, p) in norm.named_parameters())
         {
-            if (name == "weight") p.fill_(1.0);
+            if (name == "weight") p.fill_(Scalars.Of(1.0));
             else p.zero_();
         }
         return norm;

@@ -1,6 +1,7 @@
 using HArnESS.Features;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -60,7 +61,8 @@ public sealed class FbankFrontEnd : nn.Module, IFrontEnd
     public (Tensor Features, Tensor? Lengths) Forward(Tensor waveforms, Tensor? lengths)
     {
         using var scope = NewDisposeScope();
-        var l = lengths ?? full(waveforms.shape[0], waveforms.shape[1], dtype: ScalarType.Int64, device: waveforms.device);
+        using var samples = waveforms.shape[1].ToScalar();
+        var l = lengths ?? full(waveforms.shape[0], samples, dtype: ScalarType.Int64, device: waveforms.device);
         var (fb, fbLengths) = _config.Input.Compute(_fbank, waveforms, l);
         var (y, outLengths) = Project(fb, lengths is null ? null : fbLengths);
         return (y.MoveToOuterDisposeScope(), outLengths?.MoveToOuterDisposeScope());

@@ -1,6 +1,8 @@
 using HArnESS.Encoders;
 using HArnESS.Features;
+using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -66,7 +68,8 @@ public sealed record FbankInput
     {
         ArgumentNullException.ThrowIfNull(fbank);
         using var scope = NewDisposeScope();
-        var input = InputScale == 1.0 ? waveforms : waveforms * InputScale;
+        using var scale = InputScale.ToScalar();
+        var input = InputScale == 1.0 ? waveforms : waveforms.mul(scale);
         var (features, frameLengths) = fbank.Compute(input, lengths);
         return (Normalize(features, frameLengths).MoveToOuterDisposeScope(), frameLengths.MoveToOuterDisposeScope());
     }
@@ -83,8 +86,8 @@ public sealed record FbankInput
         var y = Cmvn.Apply(features);
         if (lengths is not null)
         {
-            var padded = arange(features.shape[1], device: features.device).unsqueeze(0) >= lengths.to(features.device).unsqueeze(1);
-            y = y.masked_fill(padded.unsqueeze(-1), 0.0);
+            var padded = Scalars.Arange(features.shape[1], device: features.device).unsqueeze(0) >= lengths.to(features.device).unsqueeze(1);
+            y = y.masked_fill(padded.unsqueeze(-1), Scalars.Of(0.0));
         }
         return y.MoveToOuterDisposeScope();
     }

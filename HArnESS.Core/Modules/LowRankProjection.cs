@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -93,7 +94,7 @@ public sealed class LowRankProjection : nn.Module<Tensor, Tensor>
         Runtime.HArnessRuntime.EnsureInitialized();
         using var scope = NewDisposeScope();
         var (u, s, vh) = torch.linalg.svd(weight.detach().to(ScalarType.Float64, torch.CPU), fullMatrices: false);
-        var energy = s.square();
+        var energy = s.pow(Scalars.Of(2L));
         var r = ChooseRank(energy, rank, energyThreshold, nameof(rank));
         var root = s.narrow(0, 0, r).sqrt();
         var m = new LowRankProjection((int)weight.shape[1], r, (int)weight.shape[0], downBias: false, upBias: bias is not null);

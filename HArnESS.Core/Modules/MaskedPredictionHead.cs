@@ -1,6 +1,7 @@
 using Parameter = TorchSharp.Modules.Parameter;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -105,6 +106,7 @@ public sealed class MaskedPredictionHead : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var p = nn.functional.normalize(final_proj.forward(hidden), p: 2, dim: -1, eps: 1e-8);
         var e = nn.functional.normalize(label_embs_concat, p: 2, dim: -1, eps: 1e-8);
-        return (matmul(p, e.t()) / LogitTemperature).MoveToOuterDisposeScope();
+        using var temperature = LogitTemperature.ToScalar();
+        return matmul(p, e.t()).div(temperature).MoveToOuterDisposeScope();
     }
 }

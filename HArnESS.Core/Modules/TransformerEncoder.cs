@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -84,11 +85,11 @@ public sealed class TransformerEncoder : nn.Module
         Tensor? mask = null;
         if (paddingMask is not null)
         {
-            x = x.masked_fill(paddingMask.unsqueeze(-1), 0.0);
+            x = x.masked_fill(paddingMask.unsqueeze(-1), Scalars.Of(0.0));
             mask = zeros(paddingMask.shape[0], 1, 1, paddingMask.shape[1], dtype: x.dtype, device: x.device)
-                .masked_fill(paddingMask.view(paddingMask.shape[0], 1, 1, paddingMask.shape[1]), MaskValue);
+                .masked_fill(paddingMask.view(paddingMask.shape[0], 1, 1, paddingMask.shape[1]), Scalars.Of(MaskValue));
         }
-        x = x + pos_conv_embed.forward(x);
+        x = x.add(pos_conv_embed.forward(x), Scalars.One);
         if (!LayerNormFirst) x = layer_norm.forward(x);
         x = dropout.forward(x);
         states.Add(x);

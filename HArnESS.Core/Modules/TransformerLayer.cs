@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -51,13 +52,13 @@ public sealed class TransformerLayer : nn.Module<Tensor, Tensor?, Tensor>
         Tensor y;
         if (LayerNormFirst)
         {
-            y = x + dropout.forward(attention.forward(layer_norm.forward(x), attentionMask));
-            y = y + feed_forward.forward(final_layer_norm.forward(y));
+            y = x.add(dropout.forward(attention.forward(layer_norm.forward(x), attentionMask)), Scalars.One);
+            y = y.add(feed_forward.forward(final_layer_norm.forward(y)), Scalars.One);
         }
         else
         {
-            y = layer_norm.forward(x + dropout.forward(attention.forward(x, attentionMask)));
-            y = final_layer_norm.forward(y + feed_forward.forward(y));
+            y = layer_norm.forward(x.add(dropout.forward(attention.forward(x, attentionMask)), Scalars.One));
+            y = final_layer_norm.forward(y.add(feed_forward.forward(y), Scalars.One));
         }
         return y.MoveToOuterDisposeScope();
     }

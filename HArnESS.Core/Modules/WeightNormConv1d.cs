@@ -1,6 +1,7 @@
 using Parameter = TorchSharp.Modules.Parameter;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Modules;
 
@@ -32,7 +33,9 @@ public sealed class WeightNormConv1d : nn.Module<Tensor, Tensor>
         var std = Math.Sqrt(4.0 / (kernelSize * (double)channels));
         using (no_grad())
         {
-            var v = normal(0.0, std, [channels, channels / groups, kernelSize]);
+            // torch.normal(0.0, std, shape) as TorchSharp computes it (randn, mul_, add_), with rooted Scalars.
+            using var stdS = std.ToScalar();
+            var v = randn([channels, channels / groups, kernelSize]).mul_(stdS).add_(Scalars.Of(0.0), Scalars.One);
             var g = NormOverDims01(v);
             // Parameter takes over the tensor's handle, so g is computed first.
             weight_v = new Parameter(v);
@@ -73,7 +76,7 @@ public sealed class WeightNormConv1d : nn.Module<Tensor, Tensor>
     // torch's _weight_norm(v, g, dim=2): the 2-norm over every dim except 2, kept as [1, 1, K].
     private static Tensor NormOverDims01(Tensor v)
     {
-        using var sq = v.square();
+        using var sq = v.pow(Scalars.Of(2L));
         using var s = sq.sum([0L, 1L], keepdim: true);
         return s.sqrt();
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace HArnESS.Tensors;
 
@@ -19,9 +20,8 @@ namespace HArnESS.Tensors;
 /// </remarks>
 public static class Scalars
 {
-    private const int MaxCachedConstants = 4096;
-    private static readonly ConcurrentDictionary<double, Scalar> Doubles = new();
-    private static readonly ConcurrentDictionary<long, Scalar> Integers = new();
+    private static readonly ScalarCache<double> Doubles = new(static v => v.ToScalar());
+    private static readonly ScalarCache<long> Integers = new(static v => v.ToScalar());
 
     /// <summary>The integer 1 (the <c>alpha</c> of a plain <c>add</c>/<c>sub</c>; keeps integer tensors integer).</summary>
     public static Scalar One => Of(1L);
@@ -37,21 +37,42 @@ public static class Scalars
     /// For constants written in the code only: the cache holds at most 4,096 values and refuses more, so a value
     /// computed at run time (a learning rate, a loss weight) must use <c>using var s = value.ToScalar()</c> instead.
     /// </summary>
-    public static Scalar Of(double value) => Cached(Doubles, value, static v => v.ToScalar());
+    public static Scalar Of(double value) => Doubles.Get(value);
 
     /// <summary>An integer constant (keeps integer tensors integer). Same cache rule as <see cref="Of(double)"/>.</summary>
-    public static Scalar Of(long value) => Cached(Integers, value, static v => v.ToScalar());
+    public static Scalar Of(long value) => Integers.Get(value);
 
-    private static Scalar Cached<T>(ConcurrentDictionary<T, Scalar> cache, T value, Func<T, Scalar> create) where T : notnull
+    /// <summary>
+    /// <c>torch.arange(stop)</c> (0, 1, …, stop − 1 as int64 unless <paramref name="dtype"/> says otherwise) without
+    /// TorchSharp's temporary start, stop and step Scalars: the stop is a <c>using</c> local, start and step are
+    /// <see cref="Zero"/> and <see cref="One"/>.
+    /// </summary>
+    public static Tensor Arange(long stop, Device? device = null, ScalarType? dtype = null)
     {
-        if (cache.TryGetValue(value, out var existing)) return existing;
-        if (cache.Count >= MaxCachedConstants)
+        using var end = stop.ToScalar();
+        return torch.arange(Zero, end, One, dtype: dtype, device: device);
+    }
+}
+
+/// <summary>One kind of <see cref="Scalars"/> constant: created once, never freed, at most
+/// <see cref="MaxCachedConstants"/> distinct values.</summary>
+internal sealed class ScalarCache<T>(Func<T, Scalar> create) where T : notnull
+{
+    internal const int MaxCachedConstants = 4096;
+    private readonly ConcurrentDictionary<T, Scalar> _cache = new();
+
+    public int Count => _cache.Count;
+
+    public Scalar Get(T value)
+    {
+        if (_cache.TryGetValue(value, out var existing)) return existing;
+        if (_cache.Count >= MaxCachedConstants)
             throw new InvalidOperationException(
                 $"Scalars.Of({value}): more than {MaxCachedConstants} distinct cached constants; a value computed at run time must be a 'using var s = value.ToScalar()' local, not a cached constant.");
         HArnESS.Runtime.HArnessRuntime.EnsureInitialized();
         // GetOrAdd may run the factory twice under a race; the loser is disposed so no handle is left to a finalizer.
         var created = create(value);
-        var kept = cache.GetOrAdd(value, created);
+        var kept = _cache.GetOrAdd(value, created);
         if (!ReferenceEquals(kept, created)) created.Dispose();
         return kept;
     }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Training;
 
@@ -65,13 +66,21 @@ public sealed class AdamW : IDisposable
             using var scope = NewDisposeScope();
             var lr = s.Group.LearningRate * lrFactor;
             s.Step++;
-            if (s.Group.WeightDecay != 0) s.Master.mul_(1 - lr * s.Group.WeightDecay);
-            s.ExpAvg.mul_(b1).add_(g, alpha: 1 - b1);
-            s.ExpAvgSq.mul_(b2).addcmul_(g, g, value: 1 - b2);
+            using var decay = (1 - lr * s.Group.WeightDecay).ToScalar();
+            using var beta1 = b1.ToScalar();
+            using var beta2 = b2.ToScalar();
+            using var oneMinusBeta1 = (1 - b1).ToScalar();
+            using var oneMinusBeta2 = (1 - b2).ToScalar();
+            if (s.Group.WeightDecay != 0) s.Master.mul_(decay);
+            s.ExpAvg.mul_(beta1).add_(g, alpha: oneMinusBeta1);
+            s.ExpAvgSq.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
             var bc1 = 1 - Math.Pow(b1, s.Step);
             var bc2Sqrt = Math.Sqrt(1 - Math.Pow(b2, s.Step));
-            var denom = s.ExpAvgSq.sqrt().div_(bc2Sqrt).add_(eps);
-            s.Master.addcdiv_(s.ExpAvg, denom, value: -lr / bc1);
+            using var bc2SqrtS = bc2Sqrt.ToScalar();
+            using var epsS = eps.ToScalar();
+            using var stepSize = (-lr / bc1).ToScalar();
+            var denom = s.ExpAvgSq.sqrt().div_(bc2SqrtS).add_(epsS, Scalars.One);
+            s.Master.addcdiv_(s.ExpAvg, denom, value: stepSize);
         }
     }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
+using HArnESS.Tensors;
 
 namespace HArnESS.Training;
 
@@ -360,7 +361,8 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
                 foreach (var (name, v) in values) sums[name] = sums.GetValueOrDefault(name) + v * loss.SampleSize;
                 sampleTotal += loss.SampleSize;
                 audioSeconds += _train.AudioSeconds(batch);
-                var scaled = loss.Total * (scale * loss.SampleSize);
+                using var lossScale = (scale * loss.SampleSize).ToScalar();
+                var scaled = loss.Total.mul(lossScale);
                 scaled.backward();
                 if (_computeDType != ScalarType.Float32) MoveGradsToBuffers();
             }
@@ -377,7 +379,8 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
             {
                 Tensor? g = _computeDType != ScalarType.Float32 ? (s.HasGrad ? s.GradBuffer : null) : s.Param.grad;
                 if (g is null || u < s.Module.FreezeUpdates) continue;
-                grads[s.Key] = g.to_type(ScalarType.Float32).mul(s.Module.GradientMultiplier / (scale * sampleTotal));
+                using var gradScale = (s.Module.GradientMultiplier / (scale * sampleTotal)).ToScalar();
+                grads[s.Key] = g.to_type(ScalarType.Float32).mul(gradScale);
             }
         }
         GradientsReady?.Invoke(this, new GradientsReadyEventArgs(u, grads));
@@ -400,7 +403,8 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
         if (Options.MaxGradientNorm is { } max && norm > max)
         {
             var clip = max / (norm + 1e-6);
-            using (no_grad()) foreach (var g in grads.Values) g.mul_(clip);
+            using var clipS = clip.ToScalar();
+            using (no_grad()) foreach (var g in grads.Values) g.mul_(clipS);
         }
         var factor = LearningRateFactor(u);
         _optimizer.Step(grads, factor);
@@ -712,8 +716,8 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
         Tensor? sq = null;
         foreach (var g in grads)
         {
-            var s = g.pow(2).sum();
-            sq = sq is null ? s : sq + s;
+            var s = g.pow(Scalars.Of(2L)).sum();
+            sq = sq is null ? s : sq.add(s, Scalars.One);
         }
         return sq is null ? 0 : Math.Sqrt(sq.item<float>());
     }
@@ -727,7 +731,7 @@ public sealed class Trainer<TBatch> : IDisposable where TBatch : IDisposable
             if (g is null) continue;
             s.GradBuffer ??= zeros_like(s.Master).DetachFromDisposeScope();
             if (!s.HasGrad) s.GradBuffer.zero_();
-            s.GradBuffer.add_(g);
+            s.GradBuffer.add_(g, Scalars.One);
             s.HasGrad = true;
             g.zero_();
         }

@@ -1,4 +1,6 @@
+using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Training;
 
@@ -39,8 +41,9 @@ public sealed class TrainingLoss : IDisposable
         foreach (var t in terms)
         {
             var v = t.Value.reshape([]).to_type(ScalarType.Float32);
-            var w = t.Weight == 1.0 ? v : v * t.Weight;
-            total = total is null ? w : total + w;
+            using var weight = t.Weight.ToScalar();
+            var w = t.Weight == 1.0 ? v : v.mul(weight);
+            total = total is null ? w : total.add(w, Scalars.One);
         }
         Total = total!;
     }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Initialization;
 
@@ -86,7 +87,7 @@ public static class PcaInitialization
                         $"The teacher's '{key}' is {StateKeys.Shape(t)}, expected [{string.Join(", ", shape.Select(s => s < 0 ? "*" : s.ToString(System.Globalization.CultureInfo.InvariantCulture)))}] for a hidden width of {dT}.");
                 return t.detach().to(ScalarType.Float64).cpu();
             }
-            Tensor NormWeight(Tensor g) => (p.square() * g.unsqueeze(1)).sum(dim: 0); // γ_s[j] = Σ_k P[k,j]² γ[k]
+            Tensor NormWeight(Tensor g) => (p.pow(Scalars.Of(2L)) * g.unsqueeze(1)).sum(dim: 0); // γ_s[j] = Σ_k P[k,j]² γ[k]
 
             foreach (var key in teacher.Keys)
             {
@@ -153,7 +154,7 @@ public static class PcaInitialization
         var p = vh.narrow(0, 0, components).t(); // [d, k]
         var idx = p.abs().argmax(0);
         var signs = p.gather(0, idx.unsqueeze(0)).sign();
-        signs = where(signs.eq(0), ones_like(signs), signs);
+        signs = where(signs.eq(Scalars.Of(0)), ones_like(signs), signs);
         return (p * signs).to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
     }
 
@@ -215,7 +216,7 @@ public static class PcaInitialization
             throw new ArgumentException($"The thin width {dS} is not divisible by the positional conv's {groups} groups.", "basis");
         var g = teacher.ContainsKey(gKey) ? get(gKey, [1, 1, k]) : null;
         // effective weight per tap: g · v / ‖v‖ with the norm over dims 0 and 1
-        var w = g is null ? v : v * (g / v.square().sum([0, 1], keepdim: true).sqrt().clamp_min(1e-12));
+        var w = g is null ? v : v * (g / v.pow(Scalars.Of(2L)).sum([0, 1], keepdim: true).sqrt().clamp_min(Scalars.Of(1e-12)));
         var sPer = dS / groups;
         var vs = zeros(dS, sPer, k, dtype: ScalarType.Float64);
         for (var tap = 0; tap < k; tap++)
@@ -230,7 +231,7 @@ public static class PcaInitialization
                     proj[TensorIndex.Slice(gi * sPer, (gi + 1) * sPer), TensorIndex.Slice(gi * sPer, (gi + 1) * sPer)];
         }
         put(vKey, vKey, vs);
-        if (g is not null) put(gKey, gKey, vs.square().sum([0, 1], keepdim: true).sqrt());
+        if (g is not null) put(gKey, gKey, vs.pow(Scalars.Of(2L)).sum([0, 1], keepdim: true).sqrt());
     }
 
     private static void CheckOrthonormal(Tensor basis, double tolerance, string paramName)

@@ -1,6 +1,7 @@
 using HArnESS.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Losses;
 
@@ -49,8 +50,10 @@ public sealed class CodebookCrossEntropyLoss
             var safe = where(valid, lab, zeros(1, dtype: ScalarType.Int64, device: logits.device));
             var perFrame = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), safe.reshape(-1), reduction: nn.Reduction.None)
                 .reshape(logits.shape[0], logits.shape[1]);
-            ce = (where(valid, perFrame, zeros(1, dtype: perFrame.dtype, device: logits.device)).sum() / (double)count).MoveToOuterDisposeScope();
-            total = (ce * Options.Weight).MoveToOuterDisposeScope();
+            using var countS = ((double)count).ToScalar();
+            using var weight = Options.Weight.ToScalar();
+            ce = (where(valid, perFrame, zeros(1, dtype: perFrame.dtype, device: logits.device)).sum().div(countS)).MoveToOuterDisposeScope();
+            total = ce.mul(weight).MoveToOuterDisposeScope();
         }
         return new LossTerms(total, [new("ce", ce)]);
     }

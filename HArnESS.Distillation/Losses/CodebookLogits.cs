@@ -1,4 +1,6 @@
 using static TorchSharp.torch;
+using HArnESS.Tensors;
+using TorchSharp;
 
 namespace HArnESS.Distillation.Losses;
 
@@ -28,6 +30,7 @@ public static class CodebookLogits
         using var scope = NewDisposeScope();
         var p = nn.functional.normalize(projected, p: 2, dim: -1, eps: epsilon);
         var e = nn.functional.normalize(codebook.to(projected.dtype), p: 2, dim: -1, eps: epsilon);
-        return (matmul(p, e.t()) / temperature).MoveToOuterDisposeScope();
+        using var temperatureS = temperature.ToScalar();
+        return matmul(p, e.t()).div(temperatureS).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Losses;
 
@@ -65,8 +66,10 @@ public sealed class DiscriminativeLoss
             var sp = where(valid.unsqueeze(-1), studentProjected, zeros(1, dtype: dtype, device: studentProjected.device));
             var logQ = nn.functional.log_softmax(CodebookLogits.Compute(sp, cb, Options.Temperature), -1);
             var perFrame = (p * (logP - logQ)).sum(-1);
-            kl = ((perFrame * valid.to(dtype)).sum() / (double)count).MoveToOuterDisposeScope();
-            total = (kl * Options.Weight).MoveToOuterDisposeScope();
+            using var countS = ((double)count).ToScalar();
+            using var weight = Options.Weight.ToScalar();
+            kl = (perFrame * valid.to(dtype)).sum().div(countS).MoveToOuterDisposeScope();
+            total = kl.mul(weight).MoveToOuterDisposeScope();
         }
         return new LossTerms(total, [new("kl", kl)]);
     }

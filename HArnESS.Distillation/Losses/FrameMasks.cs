@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Losses;
 
@@ -30,7 +31,7 @@ public static class FrameMasks
                 throw new ArgumentException($"Frame lengths must lie in [0, {frames}], got values in [{min}, {max}].", nameof(frameLengths));
         }
         using var scope = NewDisposeScope();
-        var t = arange(frames, dtype: ScalarType.Int64, device: frameLengths.device);
+        var t = Scalars.Arange(frames, device: frameLengths.device, dtype: ScalarType.Int64);
         return t.unsqueeze(0).lt(frameLengths.to(ScalarType.Int64).unsqueeze(1)).MoveToOuterDisposeScope();
     }
 

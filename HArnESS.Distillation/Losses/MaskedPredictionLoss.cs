@@ -1,6 +1,7 @@
 using HArnESS.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Losses;
 
@@ -59,24 +60,31 @@ public sealed class MaskedPredictionLoss
             var lab = labels.to(ScalarType.Int64, dev);
             FrameMasks.CheckLabelRange(lab, counted, k, nameof(labels));
             // uncounted valid frames (unmasked, weight 0) still get their label for the unmasked_ce report
-            var safe = where(valid, lab.clamp(0, k - 1), zeros(1, dtype: ScalarType.Int64, device: dev));
+            using var maxLabel = (k - 1).ToScalar();
+            var safe = where(valid, lab.clamp(Scalars.Of(0), maxLabel), zeros(1, dtype: ScalarType.Int64, device: dev));
             var ce = nn.functional.cross_entropy(logits.reshape(-1, k), safe.reshape(-1), reduction: nn.Reduction.None).reshape(b, t);
             var zero = zeros(1, dtype: ce.dtype, device: dev);
             var nM = m.sum().item<long>();
             var nU = u.sum().item<long>();
             var ceM = where(m, ce, zero).sum();
             var ceU = where(u, ce, zero).sum();
-            terms.Add(new("masked_ce", (ceM / Math.Max(nM, 1)).MoveToOuterDisposeScope()));
-            terms.Add(new("unmasked_ce", (ceU / Math.Max(nU, 1)).MoveToOuterDisposeScope()));
+            using var nMS = Math.Max(nM, 1).ToScalar();
+            using var nUS = Math.Max(nU, 1).ToScalar();
+            terms.Add(new("masked_ce", ceM.div(nMS).MoveToOuterDisposeScope()));
+            terms.Add(new("unmasked_ce", ceU.div(nUS).MoveToOuterDisposeScope()));
             long n = (Options.MaskedWeight > 0 ? nM : 0) + (Options.UnmaskedWeight > 0 ? nU : 0);
-            var sum = ceM * Options.MaskedWeight + ceU * Options.UnmaskedWeight;
+            using var maskedWeight = Options.MaskedWeight.ToScalar();
+            using var unmaskedWeight = Options.UnmaskedWeight.ToScalar();
+            var sum = ceM.mul(maskedWeight).add(ceU.mul(unmaskedWeight), Scalars.One);
             if (features is not null)
             {
-                var penalty = features.to(ScalarType.Float32).square().mean();
+                var penalty = features.to(ScalarType.Float32).pow(Scalars.Of(2L)).mean();
                 terms.Add(new("feature_penalty", penalty.alias().MoveToOuterDisposeScope()));
-                sum = sum + penalty.to(sum.dtype) * (Options.FeaturePenaltyWeight * n);
+                using var penaltyWeight = (Options.FeaturePenaltyWeight * n).ToScalar();
+                sum = sum.add(penalty.to(sum.dtype).mul(penaltyWeight), Scalars.One);
             }
-            var result = Options.Reduction == LossReduction.Sum ? sum : (n == 0 ? sum * 0.0 : sum / (double)n);
+            using var nS = ((double)n).ToScalar();
+            var result = Options.Reduction == LossReduction.Sum ? sum : (n == 0 ? sum.mul(Scalars.Of(0.0)) : sum.div(nS));
             total = result.MoveToOuterDisposeScope();
         }
         return new LossTerms(total, terms);

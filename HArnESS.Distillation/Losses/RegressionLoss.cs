@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Losses;
 
@@ -93,9 +94,10 @@ public sealed class RegressionLoss
                 if (Options.Reconstruction != ReconstructionKind.None)
                 {
                     var diff = p - y;
-                    var e = Options.Reconstruction == ReconstructionKind.L1 ? diff.abs() : diff.square();
+                    var e = Options.Reconstruction == ReconstructionKind.L1 ? diff.abs() : diff.pow(Scalars.Of(2L));
                     // padded frames are zero in both, so their error is exactly zero
-                    var rec = e.sum() / (count * (double)dim);
+                    using var recDenominator = (count * (double)dim).ToScalar();
+                    var rec = e.sum().div(recDenominator);
                     terms.Add(new($"rec_l{id}", rec.MoveToOuterDisposeScope()));
                     layer = rec;
                 }
@@ -104,19 +106,23 @@ public sealed class RegressionLoss
                     var cos = nn.functional.cosine_similarity(p, y, dim: -1, eps: Options.CosineEpsilon);
                     var perFrame = Options.Similarity == SimilarityKind.NegLogSigmoidCosine
                         ? -nn.functional.logsigmoid(cos)
-                        : cos.neg().add(1.0);
-                    var sim = (perFrame * validF).sum() / (double)count;
+                        : cos.neg().add(Scalars.Of(1.0), Scalars.One);
+                    using var countS = ((double)count).ToScalar();
+                    var sim = (perFrame * validF).sum().div(countS);
                     terms.Add(new($"sim_l{id}", sim.MoveToOuterDisposeScope()));
-                    layer = layer is null ? sim * Options.SimilarityWeight : layer + sim * Options.SimilarityWeight;
+                    using var simWeight = Options.SimilarityWeight.ToScalar();
+                    layer = layer is null ? sim.mul(simWeight) : layer.add(sim.mul(simWeight), Scalars.One);
                 }
-                var weighted = layer! * w;
-                sum = sum is null ? weighted : sum + weighted;
+                using var wS = w.ToScalar();
+                var weighted = layer!.mul(wS);
+                sum = sum is null ? weighted : sum.add(weighted, Scalars.One);
             }
             if (features is not null)
             {
-                var penalty = features.to(ScalarType.Float32).square().mean();
+                var penalty = features.to(ScalarType.Float32).pow(Scalars.Of(2L)).mean();
                 terms.Add(new("feat_pen", penalty.alias().MoveToOuterDisposeScope()));
-                sum = sum! + penalty.to(sum!.dtype) * Options.FeaturePenaltyWeight;
+                using var penaltyWeight = Options.FeaturePenaltyWeight.ToScalar();
+                sum = sum!.add(penalty.to(sum!.dtype).mul(penaltyWeight), Scalars.One);
             }
             total = sum!.MoveToOuterDisposeScope();
         }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Students;
 
@@ -63,7 +64,7 @@ public sealed class PredictionHeads : nn.Module<Tensor, IReadOnlyList<Tensor>>
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], t = hidden.shape[1];
         var x = nn.functional.gelu(expand.forward(hidden)).reshape(b, t, Count, InnerDim);
-        var y = einsum("btni,nio->btno", x, split_weight) + split_bias;
+        var y = einsum("btni,nio->btno", x, split_weight).add(split_bias, Scalars.One);
         var outputs = new Tensor[Count];
         for (var i = 0; i < Count; i++) outputs[i] = y.select(2, i).MoveToOuterDisposeScope();
         return outputs;

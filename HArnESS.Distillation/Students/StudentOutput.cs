@@ -1,6 +1,8 @@
 using HArnESS.Distillation.Losses;
 using HArnESS.Encoders;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
+using TorchSharp;
 
 namespace HArnESS.Distillation.Students;
 
@@ -97,7 +99,8 @@ public sealed class StudentOutput : IDisposable
         var preds = Predictions.Select(p => p.narrow(1, 0, n).MoveToOuterDisposeScope()).ToArray();
         var ys = targets.Select(y => y.detach().narrow(1, 0, n).MoveToOuterDisposeScope()).ToArray();
         var device = Predictions[0].device;
-        var lengths = FrameLengths.to(ScalarType.Int64, device).clamp_max(n);
+        using var nS = n.ToScalar();
+        var lengths = FrameLengths.to(ScalarType.Int64, device).clamp_max(nS);
         if (targetFrameLengths is not null)
         {
             if (targetFrameLengths.dim() != 1 || targetFrameLengths.shape[0] != b)

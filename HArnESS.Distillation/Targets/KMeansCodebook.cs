@@ -2,6 +2,7 @@ using System.Globalization;
 using HArnESS.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Targets;
 
@@ -27,7 +28,7 @@ public sealed class KMeansCodebook : IDisposable
             throw new HArnessDataException($"k-means centre {bad} holds NaN or infinite values.");
         using var scope = NewDisposeScope();
         Centers = centers.detach().to(ScalarType.Float32, device ?? centers.device).contiguous().clone().MoveToOuterDisposeScope();
-        CenterNorms = Centers.square().sum(1).MoveToOuterDisposeScope();
+        CenterNorms = Centers.pow(Scalars.Of(2L)).sum(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Centres, float32 <c>[K, D]</c>.</summary>
@@ -110,7 +111,7 @@ public sealed class KMeansCodebook : IDisposable
                 if (exactInertia)
                 {
                     var diff = x.to(ScalarType.Float64) - Centers.index_select(0, labels).to(ScalarType.Float64);
-                    inertia += diff.square().sum().item<double>();
+                    inertia += diff.pow(Scalars.Of(2L)).sum().item<double>();
                 }
                 else
                 {
@@ -128,10 +129,10 @@ public sealed class KMeansCodebook : IDisposable
     internal static (Tensor Labels, Tensor MinDistance) Nearest(Tensor x, Tensor centers, Tensor centerNorms)
     {
         using var scope = NewDisposeScope();
-        var x2 = x.square().sum(1, keepdim: true);
-        var d = torch.addmm(centerNorms.unsqueeze(0), x, centers.t(), beta: 1, alpha: -2).add_(x2);
+        var x2 = x.pow(Scalars.Of(2L)).sum(1, keepdim: true);
+        var d = torch.addmm(centerNorms.unsqueeze(0), x, centers.t(), beta: 1, alpha: -2).add_(x2, Scalars.One);
         var (min, arg) = d.min(1);
-        return (arg.MoveToOuterDisposeScope(), min.clamp_min_(0).MoveToOuterDisposeScope());
+        return (arg.MoveToOuterDisposeScope(), min.clamp_min_(Scalars.Of(0)).MoveToOuterDisposeScope());
     }
 
     /// <summary>A copy of this codebook on another device.</summary>

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Targets;
 
@@ -122,14 +123,14 @@ public sealed class MiniBatchKMeans
                 if (o.ReassignmentRatio > 0)
                 {
                     sinceReassign += batch;
-                    if (counts.eq(0).any().item<bool>() || sinceReassign >= 10L * k)
+                    if (counts.eq(Scalars.Of(0)).any().item<bool>() || sinceReassign >= 10L * k)
                     {
                         sinceReassign = 0;
                         reassign = true;
                     }
                 }
                 var (next, batchInertia) = MiniBatchStep(xb, centers!, counts, reassign, rng);
-                var diff = tol > 0 ? (next - centers!).square().sum(ScalarType.Float64).item<double>() : 0.0;
+                var diff = tol > 0 ? (next - centers!).pow(Scalars.Of(2L)).sum(ScalarType.Float64).item<double>() : 0.0;
                 centers!.Dispose();
                 centers = next.MoveToOuterDisposeScope();
                 steps = step + 1;
@@ -190,15 +191,15 @@ public sealed class MiniBatchKMeans
     {
         using var scope = NewDisposeScope();
         var k = centers.shape[0];
-        var (labels, minDist) = KMeansCodebook.Nearest(xb, centers, centers.square().sum(1));
+        var (labels, minDist) = KMeansCodebook.Nearest(xb, centers, centers.pow(Scalars.Of(2L)).sum(1));
         var inertia = minDist.sum(ScalarType.Float64).item<double>();
         var x64 = xb.to(ScalarType.Float64);
         var batchCounts = torch.bincount(labels, minlength: k).to(ScalarType.Float64);
-        var sums = torch.zeros(k, xb.shape[1], ScalarType.Float64, xb.device).index_add_(0, labels, x64, 1.0);
-        var newCounts = counts + batchCounts;
+        var sums = torch.zeros(k, xb.shape[1], ScalarType.Float64, xb.device).index_add_(0, labels, x64, Scalars.Of(1.0));
+        var newCounts = counts.add(batchCounts, Scalars.One);
         var c64 = centers.to(ScalarType.Float64);
-        var updated = (c64 * counts.unsqueeze(1) + sums) / newCounts.clamp_min(1).unsqueeze(1);
-        var next = torch.where(batchCounts.gt(0).unsqueeze(1), updated, c64).to(ScalarType.Float32);
+        var updated = (c64 * counts.unsqueeze(1)).add(sums, Scalars.One) / newCounts.clamp_min(Scalars.Of(1)).unsqueeze(1);
+        var next = torch.where(batchCounts.gt(Scalars.Of(0)).unsqueeze(1), updated, c64).to(ScalarType.Float32);
         counts.copy_(newCounts);
         if (reassign && Options.ReassignmentRatio > 0) Reassign(xb, next, counts, rng);
         return (next.MoveToOuterDisposeScope(), inertia);
@@ -222,7 +223,8 @@ public sealed class MiniBatchKMeans
         using var scope = NewDisposeScope();
         var tIdx = torch.tensor(targets, device: centers.device);
         centers.index_copy_(0, tIdx, xb.index_select(0, torch.tensor(rows, device: xb.device)));
-        counts.index_fill_(0, tIdx, keep);
+        using var keepS = keep.ToScalar();
+        counts.index_fill_(0, tIdx, keepS);
     }
 
     /// <summary>One full pass of Lloyd: mean of the frames assigned to each centre (empty clusters keep theirs).</summary>
@@ -231,7 +233,7 @@ public sealed class MiniBatchKMeans
         var k = centers.shape[0];
         using var sums = torch.zeros(k, centers.shape[1], ScalarType.Float64, centers.device);
         using var counts = torch.zeros(k, ScalarType.Float64, centers.device);
-        using var norms = centers.square().sum(1);
+        using var norms = centers.pow(Scalars.Of(2L)).sum(1);
         double inertia = 0;
         foreach (var chunk in data.Pass(ct))
         {
@@ -239,13 +241,13 @@ public sealed class MiniBatchKMeans
             using var scope = NewDisposeScope();
             var (labels, minDist) = KMeansCodebook.Nearest(chunk, centers, norms);
             inertia += minDist.sum(ScalarType.Float64).item<double>();
-            sums.index_add_(0, labels, chunk.to(ScalarType.Float64), 1.0);
-            counts.add_(torch.bincount(labels, minlength: k).to(ScalarType.Float64));
+            sums.index_add_(0, labels, chunk.to(ScalarType.Float64), Scalars.Of(1.0));
+            counts.add_(torch.bincount(labels, minlength: k).to(ScalarType.Float64), Scalars.One);
         }
         using var outer = NewDisposeScope();
         var c64 = centers.to(ScalarType.Float64);
-        var next = torch.where(counts.gt(0).unsqueeze(1), sums / counts.clamp_min(1).unsqueeze(1), c64);
-        var shift = (next - c64).square().sum(1).max().item<double>();
+        var next = torch.where(counts.gt(Scalars.Of(0)).unsqueeze(1), sums / counts.clamp_min(Scalars.Of(1)).unsqueeze(1), c64);
+        var shift = (next - c64).pow(Scalars.Of(2L)).sum(1).max().item<double>();
         return (next.to(ScalarType.Float32).MoveToOuterDisposeScope(), shift, inertia);
     }
 
@@ -254,7 +256,7 @@ public sealed class MiniBatchKMeans
     {
         using var scope = NewDisposeScope();
         var m = x.shape[0];
-        var x2 = x.square().sum(1);
+        var x2 = x.pow(Scalars.Of(2L)).sum(1);
         var chosen = new long[k];
         chosen[0] = rng.NextInt64(m);
         var closest = SquaredDistances(x.narrow(0, chosen[0], 1), x, x2).squeeze(0).to(ScalarType.Float64);
@@ -264,8 +266,9 @@ public sealed class MiniBatchKMeans
             using var inner = NewDisposeScope();
             var rand = new double[trials];
             for (var t = 0; t < trials; t++) rand[t] = rng.NextDouble() * potential;
+            using var lastRow = (m - 1).ToScalar();
             var cumulative = closest.cumsum(0L);
-            var ids = torch.searchsorted(cumulative, torch.tensor(rand, device: x.device)).clamp_max_(m - 1);
+            var ids = torch.searchsorted(cumulative, torch.tensor(rand, device: x.device)).clamp_max_(lastRow);
             var candidates = SquaredDistances(x.index_select(0, ids), x, x2).to(ScalarType.Float64);
             candidates = torch.minimum(closest.unsqueeze(0), candidates);
             var pots = candidates.sum(1);
@@ -282,15 +285,15 @@ public sealed class MiniBatchKMeans
     private static Tensor SquaredDistances(Tensor a, Tensor x, Tensor x2)
     {
         using var scope = NewDisposeScope();
-        var a2 = a.square().sum(1, keepdim: true);
-        return torch.addmm(x2.unsqueeze(0), a, x.t(), beta: 1, alpha: -2).add_(a2).clamp_min_(0).MoveToOuterDisposeScope();
+        var a2 = a.pow(Scalars.Of(2L)).sum(1, keepdim: true);
+        return torch.addmm(x2.unsqueeze(0), a, x.t(), beta: 1, alpha: -2).add_(a2, Scalars.One).clamp_min_(Scalars.Of(0)).MoveToOuterDisposeScope();
     }
 
     private static double ExactInertia(Tensor x, Tensor centers)
     {
         using var scope = NewDisposeScope();
-        var (labels, _) = KMeansCodebook.Nearest(x, centers, centers.square().sum(1));
-        return (x.to(ScalarType.Float64) - centers.index_select(0, labels).to(ScalarType.Float64)).square().sum().item<double>();
+        var (labels, _) = KMeansCodebook.Nearest(x, centers, centers.pow(Scalars.Of(2L)).sum(1));
+        return (x.to(ScalarType.Float64) - centers.index_select(0, labels).to(ScalarType.Float64)).pow(Scalars.Of(2L)).sum().item<double>();
     }
 
     private static long[] Draw(Random rng, long n, long count)

@@ -2,6 +2,7 @@ using System.Globalization;
 using HArnESS.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Distillation.Targets;
 
@@ -92,29 +93,32 @@ public sealed class Pca : IDisposable
                 var x = chunk.to(ScalarType.Float64, device);
                 shift ??= x.mean([0L]).MoveToOuterDisposeScope();
                 var centred = x - shift;
-                sum.add_(centred.sum(0L));
-                outer.add_(centred.t().mm(centred));
+                sum.add_(centred.sum(0L), Scalars.One);
+                outer.add_(centred.t().mm(centred), Scalars.One);
                 n += chunk.shape[0];
             }
             if (n < 2) throw new HArnessDataException($"PCA needs at least 2 frames, got {n}.");
 
             using var scope2 = NewDisposeScope();
-            var meanShifted = sum / n;
-            var cov = (outer - n * meanShifted.outer(meanShifted)) / (n - 1);
-            cov = (cov + cov.t()) * 0.5;
+            using var nS = n.ToScalar();
+            using var nMinus1 = (n - 1).ToScalar();
+            var meanShifted = sum.div(nS);
+            var cov = (outer - meanShifted.outer(meanShifted).mul(nS)).div(nMinus1);
+            cov = cov.add(cov.t(), Scalars.One).mul(Scalars.Of(0.5));
             var (values, vectors) = torch.linalg.eigh(cov);
-            values = values.flip(0).clamp_min(0);
+            values = values.flip(0).clamp_min(Scalars.Of(0));
             vectors = vectors.flip(1).t(); // rows = axes, decreasing variance
             var total = values.sum().item<double>();
-            var ratio = total > 0 ? values / total : torch.zeros_like(values);
+            using var totalS = total.ToScalar();
+            var ratio = total > 0 ? values.div(totalS) : torch.zeros_like(values);
             var keep = ChooseComponents(options, ratio, d);
             var axes = vectors.narrow(0, 0, keep);
             // Deterministic signs: the largest-magnitude coordinate of each axis is positive.
             var pivot = axes.abs().argmax(1, keepdim: true);
             var signs = axes.gather(1, pivot).sign();
-            signs = torch.where(signs.eq(0), torch.ones_like(signs), signs);
+            signs = torch.where(signs.eq(Scalars.Of(0)), torch.ones_like(signs), signs);
             axes = axes * signs;
-            var mean = (meanShifted + shift!).to(ScalarType.Float32);
+            var mean = meanShifted.add(shift!, Scalars.One).to(ScalarType.Float32);
             var pca = new Pca(mean.MoveToOuterDisposeScope(), axes.to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope(),
                 values.narrow(0, 0, keep).contiguous().MoveToOuterDisposeScope(), ratio.narrow(0, 0, keep).contiguous().MoveToOuterDisposeScope(),
                 options.Whiten, n);
@@ -147,7 +151,7 @@ public sealed class Pca : IDisposable
         using var scope = NewDisposeScope();
         var dev = features.device;
         var z = torch.matmul(features.to(ScalarType.Float32) - Mean.to(dev), Components.to(dev).t());
-        if (Whiten) z = z / ExplainedVariance.to(ScalarType.Float32, dev).clamp_min(1e-12).sqrt();
+        if (Whiten) z = z / ExplainedVariance.to(ScalarType.Float32, dev).clamp_min(Scalars.Of(1e-12)).sqrt();
         return z.MoveToOuterDisposeScope();
     }
 
@@ -161,8 +165,8 @@ public sealed class Pca : IDisposable
         using var scope = NewDisposeScope();
         var dev = projected.device;
         var z = projected.to(ScalarType.Float32);
-        if (Whiten) z = z * ExplainedVariance.to(ScalarType.Float32, dev).clamp_min(1e-12).sqrt();
-        return (torch.matmul(z, Components.to(dev)) + Mean.to(dev)).MoveToOuterDisposeScope();
+        if (Whiten) z = z * ExplainedVariance.to(ScalarType.Float32, dev).clamp_min(Scalars.Of(1e-12)).sqrt();
+        return torch.matmul(z, Components.to(dev)).add(Mean.to(dev), Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>A source that yields <see cref="Transform"/> of every chunk of <paramref name="source"/>.</summary>

@@ -1,6 +1,7 @@
 using Parameter = TorchSharp.Modules.Parameter;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -55,13 +56,18 @@ public sealed class AamSoftmaxLoss : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var cos = nn.functional.linear(nn.functional.normalize(embeddings, dim: 1), nn.functional.normalize(weight.to_type(embeddings.dtype), dim: 1));
-        var sine = (1.0 - cos * cos).clamp(0, 1).sqrt();
-        var phi = cos * Math.Cos(Margin) - sine * Math.Sin(Margin);
+        var sine = (cos * cos).negative().add(Scalars.Of(1.0), Scalars.One).clamp(Scalars.Of(0), Scalars.Of(1)).sqrt();
+        using var cosMargin = Math.Cos(Margin).ToScalar();
+        using var sinMargin = Math.Sin(Margin).ToScalar();
+        var phi = cos.mul(cosMargin) - sine.mul(sinMargin);
         var th = Math.Cos(Math.PI - Margin);
         var mm = Math.Sin(Math.PI - Margin) * Margin;
-        phi = where(cos - th > 0, phi, cos - mm);
+        using var thS = th.ToScalar();
+        using var mmS = mm.ToScalar();
+        phi = where(cos.sub(thS) > Scalars.Of(0), phi, cos.sub(mmS));
         var oneHot = nn.functional.one_hot(labels.to_type(ScalarType.Int64), NumClasses).to_type(cos.dtype);
-        return (Scale * (oneHot * phi + (1 - oneHot) * cos)).MoveToOuterDisposeScope();
+        using var scaleS = Scale.ToScalar();
+        return (oneHot * phi).add(oneHot.negative().add(Scalars.One, Scalars.One) * cos, Scalars.One).mul(scaleS).MoveToOuterDisposeScope();
     }
 
     /// <summary>The loss: mean cross-entropy of <see cref="Logits"/>.</summary>

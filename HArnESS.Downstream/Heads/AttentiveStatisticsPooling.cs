@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -42,7 +43,7 @@ public sealed class AttentiveStatisticsPooling : PoolingLayer
     {
         using var scope = NewDisposeScope();
         var valid = PaddingMasks.ValidWeights(x, paddingMask);
-        x = x.masked_fill(valid.eq(0), 0); // junk (even NaN) in padded frames never reaches the result
+        x = x.masked_fill(valid.eq(Scalars.Of(0)), Scalars.Of(0)); // junk (even NaN) in padded frames never reaches the result
         var input = x;
         if (GlobalContext)
         {
@@ -59,7 +60,7 @@ public sealed class AttentiveStatisticsPooling : PoolingLayer
     private static (Tensor Mean, Tensor Std) Stats(Tensor x, Tensor w)
     {
         var mean = (w * x).sum(1);
-        var var = ((w * x * x).sum(1) - mean * mean).clamp_min(1e-8);
+        var var = ((w * x * x).sum(1) - mean * mean).clamp_min(Scalars.Of(1e-8));
         return (mean, var.sqrt());
     }
 }

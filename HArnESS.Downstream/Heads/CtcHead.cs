@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -59,6 +60,7 @@ public sealed class CtcHead : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var loss = nn.functional.ctc_loss(logProbs.transpose(0, 1), targets, frameLengths.to_type(ScalarType.Int64),
             targetLengths.to_type(ScalarType.Int64), blank: Blank, reduction: nn.Reduction.Sum, zero_infinity: true);
-        return (loss / logProbs.shape[0]).MoveToOuterDisposeScope();
+        using var batchS = logProbs.shape[0].ToScalar();
+        return loss.div(batchS).MoveToOuterDisposeScope();
     }
 }

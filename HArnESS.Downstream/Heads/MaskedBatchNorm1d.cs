@@ -1,6 +1,7 @@
 using Parameter = TorchSharp.Modules.Parameter;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -51,16 +52,19 @@ public sealed class MaskedBatchNorm1d : nn.Module<Tensor, Tensor?, Tensor>
         {
             var valid = PaddingMasks.ValidWeights(x, paddingMask);
             var n = valid.sum();
-            var xs = x.masked_fill(valid.eq(0), 0);
+            var xs = x.masked_fill(valid.eq(Scalars.Of(0)), Scalars.Of(0));
             mean = xs.sum([0, 1]) / n;
             var centred = (xs - mean) * valid;
             var = (centred * centred).sum([0, 1]) / n;
             using (no_grad())
             {
                 var count = n.item<float>();
-                var unbiased = count > 1 ? var.detach() * (count / (count - 1)) : var.detach();
-                running_mean.mul_(1 - Momentum).add_(mean.detach().to_type(running_mean.dtype) * Momentum);
-                running_var.mul_(1 - Momentum).add_(unbiased.to_type(running_var.dtype) * Momentum);
+                using var unbiasFactor = (count / (count - 1)).ToScalar();
+                var unbiased = count > 1 ? var.detach().mul(unbiasFactor) : var.detach();
+                using var keep = (1 - Momentum).ToScalar();
+                using var momentum = Momentum.ToScalar();
+                running_mean.mul_(keep).add_(mean.detach().to_type(running_mean.dtype).mul(momentum), Scalars.One);
+                running_var.mul_(keep).add_(unbiased.to_type(running_var.dtype).mul(momentum), Scalars.One);
             }
         }
         else
@@ -68,6 +72,7 @@ public sealed class MaskedBatchNorm1d : nn.Module<Tensor, Tensor?, Tensor>
             mean = running_mean.to_type(x.dtype);
             var = running_var.to_type(x.dtype);
         }
-        return ((x - mean) / (var + Eps).sqrt() * weight + bias).MoveToOuterDisposeScope();
+        using var epsS = Eps.ToScalar();
+        return ((x - mean) / var.add(epsS, Scalars.One).sqrt() * weight).add(bias, Scalars.One).MoveToOuterDisposeScope();
     }
 }

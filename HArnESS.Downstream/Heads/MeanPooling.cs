@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -20,7 +21,7 @@ public sealed class MeanPooling : PoolingLayer
     {
         using var scope = NewDisposeScope();
         var valid = PaddingMasks.ValidWeights(x, paddingMask);
-        x = x.masked_fill(valid.eq(0), 0); // junk (even NaN) in padded frames never reaches the result
+        x = x.masked_fill(valid.eq(Scalars.Of(0)), Scalars.Of(0)); // junk (even NaN) in padded frames never reaches the result
         return ((x * valid).sum(1) / valid.sum(1)).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -14,7 +15,7 @@ public static class PaddingMasks
     {
         ArgumentNullException.ThrowIfNull(lengths);
         using var scope = NewDisposeScope();
-        return (arange(frames, device: lengths.device).unsqueeze(0) >= lengths.to_type(ScalarType.Int64).unsqueeze(1)).MoveToOuterDisposeScope();
+        return (Scalars.Arange(frames, device: lengths.device).unsqueeze(0) >= lengths.to_type(ScalarType.Int64).unsqueeze(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Valid-frame weights <c>[batch, frames, 1]</c> in <paramref name="x"/>'s dtype (1 = valid, 0 = padding).</summary>

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -42,7 +43,7 @@ public abstract class PoolingLayer : nn.Module<Tensor, Tensor?, Tensor>
     protected static Tensor MaskedSoftmax(Tensor logits, Tensor valid)
     {
         using var scope = NewDisposeScope();
-        var masked = logits.masked_fill(valid.eq(0), float.NegativeInfinity);
+        var masked = logits.masked_fill(valid.eq(Scalars.Of(0)), Scalars.Of(float.NegativeInfinity));
         return masked.softmax(1).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -30,7 +31,7 @@ public sealed class SelfAttentionPooling : PoolingLayer
     {
         using var scope = NewDisposeScope();
         var valid = PaddingMasks.ValidWeights(x, paddingMask);
-        x = x.masked_fill(valid.eq(0), 0); // junk (even NaN) in padded frames never reaches the result
+        x = x.masked_fill(valid.eq(Scalars.Of(0)), Scalars.Of(0)); // junk (even NaN) in padded frames never reaches the result
         var w = MaskedSoftmax(W.forward(x), valid);
         return (w * x).sum(1).MoveToOuterDisposeScope();
     }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -56,7 +57,7 @@ public sealed class SpeakerEmbeddingHead : nn.Module<Tensor, Tensor?, Tensor>
         for (var i = 0; i < blocks.Count; i++)
         {
             var y = blocks[i].forward(x, paddingMask);
-            x = Config.Residual && i > 0 ? y + x : y;
+            x = Config.Residual && i > 0 ? y.add(x, Scalars.One) : y;
             outs.Add(x);
         }
         var agg = aggregate.forward(Config.Aggregate ? cat(outs.ToArray(), -1) : x, paddingMask);

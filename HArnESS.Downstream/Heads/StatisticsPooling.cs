@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -21,10 +22,10 @@ public sealed class StatisticsPooling : PoolingLayer
     {
         using var scope = NewDisposeScope();
         var valid = PaddingMasks.ValidWeights(x, paddingMask);
-        x = x.masked_fill(valid.eq(0), 0);
+        x = x.masked_fill(valid.eq(Scalars.Of(0)), Scalars.Of(0));
         var w = valid / valid.sum(1, keepdim: true);
         var mean = (w * x).sum(1);
-        var std = ((w * x * x).sum(1) - mean * mean).clamp_min(1e-8).sqrt();
+        var std = ((w * x * x).sum(1) - mean * mean).clamp_min(Scalars.Of(1e-8)).sqrt();
         return cat([mean, std], -1).MoveToOuterDisposeScope();
     }
 }

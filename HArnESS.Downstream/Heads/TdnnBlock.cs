@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 namespace HArnESS.Downstream.Heads;
 
@@ -41,7 +42,7 @@ public sealed class TdnnBlock : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor x, Tensor? paddingMask)
     {
         using var scope = NewDisposeScope();
-        if (paddingMask is not null) x = x.masked_fill(paddingMask.unsqueeze(-1), 0);
+        if (paddingMask is not null) x = x.masked_fill(paddingMask.unsqueeze(-1), Scalars.Of(0));
         var y = conv.forward(x.transpose(1, 2)).transpose(1, 2).relu();
         return norm.forward(y, paddingMask).MoveToOuterDisposeScope();
     }

@@ -2,6 +2,8 @@ using HArnESS.Data;
 using HArnESS.Downstream.Upstream;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
+using HArnESS.Tensors;
+using TorchSharp;
 
 namespace HArnESS.Downstream.Tasks;
 
@@ -74,8 +76,9 @@ public sealed class DownstreamObjective
         Tensor? total = null;
         foreach (var t in terms)
         {
-            var v = t.Value.to_type(ScalarType.Float32) * t.Weight;
-            total = total is null ? v : total + v;
+            using var weight = t.Weight.ToScalar();
+            var v = t.Value.to_type(ScalarType.Float32).mul(weight);
+            total = total is null ? v : total.add(v, Scalars.One);
         }
         return total!.MoveToOuterDisposeScope();
     }

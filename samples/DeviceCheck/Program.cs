@@ -10,6 +10,7 @@ using HArnESS.Features;
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 
@@ -32,7 +33,8 @@ var clip = WavReader.Read(wav).ToMono();
 var samples = Enumerable.Range(0, (int)Math.Ceiling(16000.0 * seconds / clip.Frames)).SelectMany(_ => clip.Samples).Take(16000 * seconds).ToArray();
 using var one = tensor(samples).unsqueeze(0);
 using var eight = one.repeat(8, 1);
-using var lengths8 = full(8, (long)samples.Length, dtype: int64);
+using var sampleCount = ((long)samples.Length).ToScalar();
+using var lengths8 = full(8, sampleCount, dtype: int64);
 
 // 1. Fbank parity and throughput.
 var fbank = new Fbank(FbankOptions.Default80);

@@ -14,6 +14,7 @@ using HArnESS.Features;
 using HArnESS.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 
@@ -25,7 +26,7 @@ var info = HArnessRuntime.Initialize(new RuntimeOptions
 Console.WriteLine($"HArnESS runtime: {info}");
 if (args.Contains("--runtime-only"))
 {
-    using var check = arange(1, 4).sum();
+    using var check = arange(Scalars.Of(1), Scalars.Of(4), Scalars.One).sum();
     Console.WriteLine($"sum={check.item<long>()}");
     return 0;
 }

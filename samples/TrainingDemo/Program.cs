@@ -11,6 +11,7 @@ using HArnESS.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
+using HArnESS.Tensors;
 
 var steps = 150;
 var output = Path.Combine("runs", "training-demo");
@@ -125,7 +126,7 @@ internal sealed class SpeakerObjective(SpeechEncoder encoder, TorchSharp.Modules
         var h = output.LastHiddenState;
         var valid = output.PaddingMask is null ? ones(h.shape[0], h.shape[1], 1, device: h.device)
             : output.PaddingMask.logical_not().unsqueeze(-1).to_type(h.dtype);
-        var pooled = (h * valid).sum([1]) / valid.sum([1]).clamp_min(1);
+        var pooled = (h * valid).sum([1]) / valid.sum([1]).clamp_min(Scalars.Of(1));
         return head.forward(pooled).to_type(ScalarType.Float32);
     }
 }
