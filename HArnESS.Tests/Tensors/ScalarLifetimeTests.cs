@@ -59,9 +59,9 @@ public sealed class ScalarLifetimeTests : OneThreadTest
         var group = new AdamWGroup("all", 1e-3, 0.01);
         foreach (var (name, p) in parameters) optimizer.Add(name, p, group);
         var loss = new MaskedPredictionLoss();
-        using var wave = randn(2, 1200);
-        using var lengths = tensor(new long[] { 1200, 900 });
-        var frames = encoder.OutputFrames(1200);
+        using var wave = randn(2, 640);
+        using var lengths = tensor(new long[] { 640, 480 });
+        var frames = encoder.OutputFrames(640);
         using var labels = randint(0, 8, [2, frames]);
         using var mask = rand(2, frames).lt(Scalars.Of(0.5));
         var losses = new float[steps];
