@@ -20,6 +20,12 @@ public static class BenchmarkGroups
         ["resampling"] = ["*ResamplingBenchmarks*"],
         ["checkpoint"] = ["*CheckpointLoadBenchmarks*"],
         ["loader"] = ["*AudioLoaderBenchmarks*"],
+        ["pretraining"] = ["*PretrainingStepBenchmarks*"],
+        ["distillation"] = ["*DistillationStepBenchmarks*"],
+        ["finetuning"] = ["*FineTuningStepBenchmarks*"],
+        ["offline"] = ["*OfflineDistillationBenchmarks*"],
+        // One update of each training job at batch 2 × 4 s (the HuBERT-base-shaped ones take seconds per step on a small CPU).
+        ["steps"] = ["*PretrainingStepBenchmarks*", "*DistillationStepBenchmarks*", "*FineTuningStepBenchmarks*"],
         // Minutes on 2 cores: the ones the README's under-load rows come from.
         ["quick"] = ["*FeatureBenchmarks*", "*FrontEndBenchmarks*", "*KMeansBenchmarks*", "*PcaBenchmarks*"],
     };

@@ -5,7 +5,9 @@ rendered into the README by scripts/bench/readme_tables.py). Debian python3 only
 
 Run: /usr/bin/python3 scripts/bench/run.py --group quick --job short      (a quick check: minutes)
      /usr/bin/python3 scripts/bench/run.py --group features --job medium  (numbers worth reporting)
-Groups: features, frontends, kmeans, pca, and quick (all four). --no-reference skips the Python side; --out FILE
+Groups: features, frontends, kmeans, pca, and quick (all four); pretraining, distillation, finetuning (one training
+update each, batch 2 x 4 s, audio s/s; steps = all three) and offline (one demo-corpus distillation epoch, offline
+targets against the online teacher: the ratio column is the per-epoch speed-up). --no-reference skips the Python side; --out FILE
 writes elsewhere; --provenance TEXT is stored with the file (shown above its README table).
 Every group records the 1-minute load average when it finished; the machine block records CPU model, cores,
 libtorch threads and the load average at the start.
@@ -24,8 +26,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PY = "/usr/bin/python3"
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # Groups whose classes bring their own job (Monitoring, 3 iterations) get no --job from the command line.
-OWN_JOB = {"kmeans", "pca"}
+OWN_JOB = {"kmeans", "pca", "pretraining", "distillation", "finetuning", "offline"}
 QUICK = ["features", "frontends", "kmeans", "pca"]
+STEPS = ["pretraining", "distillation", "finetuning"]
+KNOWN = QUICK + STEPS + ["offline"]
 
 
 def cpu_model():
@@ -110,9 +114,40 @@ def fit_group(group, script, ref_args, label, job, tmp, with_ref):
             for method, how in (("InMemory", "in memory"), ("Streamed", "streamed"))]
 
 
+STEP_LABELS = {
+    "pretraining": lambda p: f"Masked pre-training step, {p['Model']}, 100 units, batch 2 × 4 s, {p['Device']}",
+    "distillation": lambda p: f"Distillation step, DistilHuBERT from a HuBERT-base-shaped teacher (online), batch 2 × 4 s, {p['Device']}",
+    "finetuning": lambda p: f"Fine-tuning step, 4-class classifier on {p['Upstream']} (trained in full), batch 2 × 4 s, {p['Device']}",
+}
+
+
+def step_group(group, job, tmp, cores):
+    m = bdn(group, job, os.path.join(tmp, group))
+    out = []
+    for (method, params), mean in sorted(m.items()):
+        p = dict(params)
+        out.append(row(group, STEP_LABELS[group](p) + f", {cores} threads", "audio s/s", True, 2 * 4 / (mean / 1e9)))
+    return out
+
+
+def offline(job, tmp, cores):
+    m = bdn("offline", job, os.path.join(tmp, "offline"))
+    out = []
+    pairs = sorted({dict(params)["Pair"] for (_, params) in m})
+    names = {"tiny": "4 × 48 teacher → 2 × 48 student", "base": "HuBERT-base-shaped teacher → DistilHuBERT"}
+    for pair in pairs:
+        on = m.get(("Epoch", tuple(sorted({"Pair": pair, "Mode": "online"}.items()))))
+        off = m.get(("Epoch", tuple(sorted({"Pair": pair, "Mode": "offline"}.items()))))
+        if off is None:
+            continue
+        out.append(row("offline", f"Distillation epoch, demo train split (115 utt.), {names.get(pair, pair)}, offline float16 targets, {cores} threads",
+                       "s", False, off / 1e9, None if on is None else on / 1e9, "online teacher"))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--group", default="quick", help="comma-separated: " + ", ".join(QUICK) + " or quick")
+    ap.add_argument("--group", default="quick", help="comma-separated: " + ", ".join(KNOWN) + ", quick or steps")
     ap.add_argument("--job", default="short", choices=["dry", "short", "medium", "long"])
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--no-build", action="store_true")
@@ -122,10 +157,10 @@ def main():
     a = ap.parse_args()
     groups = []
     for g in a.group.split(","):
-        groups += QUICK if g == "quick" else [g]
+        groups += QUICK if g == "quick" else STEPS if g == "steps" else [g]
     for g in groups:
-        if g not in QUICK:
-            sys.exit(f"unknown group {g!r}; known: {', '.join(QUICK)}, quick")
+        if g not in KNOWN:
+            sys.exit(f"unknown group {g!r}; known: {', '.join(KNOWN)}, quick, steps")
     cores = os.cpu_count()
     machine = {"cpu_model": cpu_model(), "cores": cores, "threads": int(os.environ.get("HARNESS_THREADS", cores)),
                "load_average_start": os.getloadavg()[0], "load_average_start_1_5_15": list(os.getloadavg())}
@@ -138,6 +173,10 @@ def main():
                 rows = features(a.job, tmp, not a.no_reference, cores)
             elif g == "frontends":
                 rows = frontends(a.job, tmp, not a.no_reference, cores)
+            elif g in STEPS:
+                rows = step_group(g, a.job, tmp, cores)
+            elif g == "offline":
+                rows = offline(a.job, tmp, cores)
             elif g == "kmeans":
                 rows = fit_group("kmeans", "kmeans_reference.py", ["3"], "Mini-batch k-means 50k×39, K=100", a.job, tmp,
                                  not a.no_reference)
