@@ -107,7 +107,7 @@ public static class SelfDistillationPipeline
         {
             // 1. targets
             var kmeans = o.KMeans with { Clusters = k };
-            var plan = TargetGenerator.From(train).Split("train").KMeans(k, _ => kmeans).Into(targetsDir);
+            var plan = TargetGenerator.From(train).Split("train").KMeans(k, _ => kmeans).Logging(o.LoggerFactory).Into(targetsDir);
             IUtteranceFeatureReader reader;
             double labelRate;
             string features;
