@@ -134,7 +134,7 @@ public sealed class AudioDataset
 
     private HArnessDataException Error(int index, string path, string what, Exception? inner = null)
     {
-        var where = Manifest.SourcePath is null ? "" : $" (line {index + 2} of '{Manifest.SourcePath}')";
+        var where = Manifest.SourcePath is null ? "" : $" ({Manifest.Describe(index)})";
         return new HArnessDataException($"Manifest entry {index}{where}: '{path}' {what}", path, inner);
     }
 

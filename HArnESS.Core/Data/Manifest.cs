@@ -71,7 +71,42 @@ public sealed class Manifest
 
     /// <summary>The manifest with only the given entries, in the given order (same root).</summary>
     /// <param name="indices">Zero-based entry indices.</param>
-    public Manifest Select(IEnumerable<int> indices) => new(Root, indices.Select(i => Entries[i]), SourcePath);
+    /// <remarks>The subset keeps <see cref="SourcePath"/> and each entry's line in that file (<see cref="LineOf"/>), so
+    /// errors about a selected entry name the line of the original file, not its position in the subset.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside <c>[0, Count)</c>.</exception>
+    public Manifest Select(IEnumerable<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var picked = indices.ToArray();
+        foreach (var i in picked)
+            if ((uint)i >= (uint)Entries.Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), i, $"Entry index {i} is outside [0, {Entries.Count}).");
+        var lines = new int[picked.Length];
+        for (var j = 0; j < picked.Length; j++) lines[j] = SourceLine(picked[j]);
+        return new Manifest(Root, picked.Select(i => Entries[i]), SourcePath) { _lines = lines };
+    }
+
+    /// <summary>The 1-based line of entry <paramref name="index"/> in <see cref="SourcePath"/> (the root is line 1, so
+    /// entry 0 of a loaded file is line 2); for a subset made by <see cref="Select"/>, the line in the original file.
+    /// Null for a manifest built in memory.</summary>
+    /// <param name="index">Zero-based entry index in this manifest.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside <c>[0, Count)</c>.</exception>
+    public int? LineOf(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Entries.Count);
+        return SourcePath is null ? null : SourceLine(index);
+    }
+
+    /// <summary>Where entry <paramref name="index"/> came from, for messages: <c>line N of 'file'</c>, or
+    /// <c>(in memory)</c>.</summary>
+    internal string Describe(int index) =>
+        SourcePath is null ? "(in memory)" : string.Create(CultureInfo.InvariantCulture, $"line {SourceLine(index)} of '{SourcePath}'");
+
+    private int SourceLine(int index) => _lines is null ? index + 2 : _lines[index];
+
+    /// <summary>Entries' lines in <see cref="SourcePath"/> when they are not <c>index + 2</c> (a selected subset).</summary>
+    private int[]? _lines;
 
     /// <summary>
     /// Reads a manifest file. A relative root line is resolved against the folder of <paramref name="tsvPath"/>;
@@ -159,6 +194,7 @@ public sealed class Manifest
         }
         AtomicFile.WriteAllText(full, sb.ToString());
         SourcePath = full;
+        _lines = null;
     }
 
     /// <summary>

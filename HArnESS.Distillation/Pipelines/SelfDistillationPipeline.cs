@@ -107,7 +107,7 @@ public static class SelfDistillationPipeline
         {
             // 1. targets
             var kmeans = o.KMeans with { Clusters = k };
-            var plan = TargetGenerator.From(train).Split("train").KMeans(k, _ => kmeans).Into(targetsDir);
+            var plan = TargetGenerator.From(train).Split("train").KMeans(k, _ => kmeans).Logging(o.LoggerFactory).Into(targetsDir);
             IUtteranceFeatureReader reader;
             double labelRate;
             string features;
@@ -221,7 +221,7 @@ public static class SelfDistillationPipeline
             .AppendLine(CultureInfo.InvariantCulture, $"iteration {i}; previous {previous}")
             .AppendLine(HfConfigJson.ToJson(o.Encoder))
             .AppendLine(CultureInfo.InvariantCulture, $"clusters {o.ClustersOf(i)}; layer {(i == 1 ? "mfcc39" : o.ResolvedFeatureLayer.ToString(CultureInfo.InvariantCulture))}; pca {(i == 1 ? "none" : o.PcaComponents?.ToString(CultureInfo.InvariantCulture) ?? "none")}")
-            .AppendLine((o.KMeans with { Clusters = o.ClustersOf(i) }).ToString())
+            .AppendLine((o.KMeans with { Clusters = o.ClustersOf(i), LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance }).ToString())
             .AppendLine((o.Pretraining with { LabelRate = null }).ToString())
             .AppendLine(trainer.ToString())
             .AppendLine(string.Join("; ", o.Trainer.RunConfig.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")))

@@ -1,4 +1,6 @@
 using HArnESS.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HArnESS.Distillation.Targets;
 
@@ -37,6 +39,10 @@ public sealed record FeatureDumpOptions
     /// <summary>Batches whose audio is read ahead on a background task (0 = read on the caller's thread).</summary>
     public int Prefetch { get; init; } = 1;
 
+    /// <summary>Where the dump logs: each shard started, finished (utterances, frames, audio seconds per second) or reused (information, with its signature), utterances too short for one frame (dropped from the fit, warning) and features with NaN (warning, before the error). Default <see cref="NullLoggerFactory.Instance"/> (nothing is logged).
+    /// Not part of any signature.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
     /// <summary>Checks every value and reports all failures at once.</summary>
     /// <exception cref="HArnessValidationException">A value is out of range; each failure names its option.</exception>
     public void Validate()
@@ -63,6 +69,7 @@ public sealed record FeatureDumpOptions
         errors.Require(MaxBatchSamples >= 1, nameof(MaxBatchSamples), $"MaxBatchSamples must be positive, got {MaxBatchSamples}.");
         errors.Require(BucketSize >= 1, nameof(BucketSize), $"BucketSize must be at least 1, got {BucketSize}.");
         errors.Require(Prefetch >= 0, nameof(Prefetch), $"Prefetch must be non-negative, got {Prefetch}.");
+        errors.Require(LoggerFactory is not null, nameof(LoggerFactory), "LoggerFactory must not be null (use NullLoggerFactory.Instance).");
         if (Audio is null) errors.Add(nameof(Audio), "Audio must be set.");
         else
             try { Audio.Validate(); }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using HArnESS.Data;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,7 +40,15 @@ public sealed class FeatureDumper
         _reader = reader;
         Options = options;
         _dataset = new AudioDataset(manifest, options.Audio);
+        _log = options.LoggerFactory.CreateLogger(typeof(FeatureDumper).FullName!);
     }
+
+    private readonly ILogger _log;
+
+    /// <summary>Entry <paramref name="index"/> as messages name it: its index and, for a loaded manifest, its line.</summary>
+    private string Entry(int index) => _manifest.LineOf(index) is { } line
+        ? string.Create(CultureInfo.InvariantCulture, $"manifest entry {index} (line {line} of '{_manifest.SourcePath}')")
+        : string.Create(CultureInfo.InvariantCulture, $"manifest entry {index}");
 
     /// <summary>The dump settings.</summary>
     public FeatureDumpOptions Options { get; }
@@ -84,10 +93,16 @@ public sealed class FeatureDumper
         var done = ShardPath(dir, Options.Split, rank, Options.Shards, ".done");
         if (ReadMarker(done) is { } finished && finished.Signature == signature && File.Exists(npy) && File.Exists(len))
         {
+            _log.LogInformation("dump: shard {Rank}/{Shards} reused (finished before, same signature {Signature}): {Utterances} utterances, {Frames} frames in '{Path}'",
+                rank, Options.Shards, signature, finished.Utterances, finished.Frames, npy);
             progress?.Report(new FeatureDumpProgress(rank, Options.Shards, finished.Utterances, finished.Utterances, finished.Frames, true));
             return finished with { Recomputed = false };
         }
+        if (File.Exists(done))
+            _log.LogInformation("dump: shard {Rank}/{Shards} was dumped with another signature; dumping it again", rank, Options.Shards);
         File.Delete(done);
+        _log.LogInformation("dump: shard {Rank}/{Shards} started: {Utterances} utterances ({First}-{Last} of '{Manifest}') with {Reader}, signature {Signature}",
+            rank, Options.Shards, end - start, start, end - 1, _manifest.SourcePath ?? "(in memory)", _reader.Description, signature);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long frames = 0;
         double audioSeconds = 0;
@@ -131,7 +146,13 @@ public sealed class FeatureDumper
                             if (f.dim() != 2 || f.shape[1] != _reader.Dimension)
                                 throw new HArnessDataException($"Features of manifest entry {i} '{path}' have shape [{string.Join(", ", f.shape)}]; expected [frames, {_reader.Dimension}].", path);
                             if (FeatureChecks.FirstNonFiniteRow(f) is var bad and >= 0)
-                                throw new HArnessDataException($"Features of manifest entry {i} '{path}' (shard {rank}/{Options.Shards}) hold NaN or infinite values at frame {bad}.", path);
+                            {
+                                _log.LogWarning("dump: features of {Entry} '{Path}' hold NaN or infinite values at frame {Frame}; shard {Rank}/{Shards} refused", Entry(i), path, bad, rank, Options.Shards);
+                                throw new HArnessDataException($"Features of {Entry(i)} '{path}' (shard {rank}/{Options.Shards}) hold NaN or infinite values at frame {bad}.", path);
+                            }
+                            if (f.shape[0] == 0)
+                                _log.LogWarning("dump: {Entry} '{Path}' ({Samples} samples) is too short for one frame: it adds no frames to the fit and gets an empty label line",
+                                    Entry(i), path, batch.LengthsArray[r]);
                             pending[i] = f.to(ScalarType.Float32, CPU).contiguous().MoveToOuterDisposeScope();
                             audioSeconds += batch.LengthsArray[r] / rate;
                         }
@@ -141,7 +162,8 @@ public sealed class FeatureDumper
                     {
                         using (ready)
                         {
-                            NpyFeatureFile.WriteRows(fs, ready.data<float>().ToArray());
+                            // An utterance too short for a frame has no rows (TorchSharp's ToArray refuses an empty tensor).
+                            if (ready.numel() > 0) NpyFeatureFile.WriteRows(fs, ready.data<float>().ToArray());
                             lengths.Add(ready.shape[0]);
                             frames += ready.shape[0];
                         }
@@ -163,6 +185,9 @@ public sealed class FeatureDumper
         AtomicFile.WriteAllLines(len, lengths.Select(l => l.ToString(CultureInfo.InvariantCulture)));
         var info = new FeatureShardInfo(rank, Options.Shards, start, end - start, frames, _reader.Dimension, signature, true);
         AtomicFile.WriteAllText(done, JsonSerializer.Serialize(info));
+        _log.LogInformation("dump: shard {Rank}/{Shards} finished: {Utterances} utterances, {Frames} frames x {Dimension} dims, {AudioSeconds:F1} audio s in {Seconds:F1} s ({Throughput:F1} audio s/s) → '{Path}'",
+            rank, Options.Shards, end - start, frames, _reader.Dimension, audioSeconds, clock.Elapsed.TotalSeconds,
+            audioSeconds / Math.Max(1e-9, clock.Elapsed.TotalSeconds), npy);
         return info;
     }
 

@@ -1,3 +1,7 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace HArnESS.Distillation.Targets;
 
 /// <summary>
@@ -54,6 +58,11 @@ public sealed record KMeansOptions
     /// <summary>For streamed sources: rows held in the shuffle buffer batches are drawn from; null = 8 × batch size.</summary>
     public long? ShuffleBufferRows { get; init; }
 
+    /// <summary>Where the fit logs: its start and result (information), every initialisation, every 50th mini-batch step, centre reassignments and Lloyd passes (debug), a refused K or NaN features (warning, before the error). Default <see cref="NullLoggerFactory.Instance"/> (nothing is logged).
+    /// Not part of any signature (left out of the JSON the stage signature hashes).</summary>
+    [JsonIgnore]
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
     /// <summary>Checks every value and reports all failures at once.</summary>
     /// <exception cref="HArnessValidationException">A value is out of range; each failure names its option.</exception>
     public void Validate()
@@ -79,6 +88,7 @@ public sealed record KMeansOptions
         if (LocalTrials is < 1) errors.Add(Name(nameof(LocalTrials)), $"LocalTrials must be >= 1 or null, got {LocalTrials}.");
         if (LloydIterations < 0) errors.Add(Name(nameof(LloydIterations)), $"LloydIterations must be >= 0, got {LloydIterations}.");
         if (LloydTolerance < 0) errors.Add(Name(nameof(LloydTolerance)), $"LloydTolerance must be >= 0, got {LloydTolerance}.");
+        if (LoggerFactory is null) errors.Add(Name(nameof(LoggerFactory)), "LoggerFactory must not be null (use NullLoggerFactory.Instance).");
         if (ShuffleBufferRows is < 1) errors.Add(Name(nameof(ShuffleBufferRows)), $"ShuffleBufferRows must be >= 1 or null, got {ShuffleBufferRows}.");
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 using HArnESS.Tensors;
@@ -30,7 +32,10 @@ public sealed class MiniBatchKMeans
         options.Validate();
         Options = options;
         Device = device ?? Runtime.HArnessRuntime.Device;
+        _log = options.LoggerFactory.CreateLogger(typeof(MiniBatchKMeans).FullName!);
     }
+
+    private readonly ILogger _log;
 
     /// <summary>The settings.</summary>
     public KMeansOptions Options { get; }
@@ -48,7 +53,10 @@ public sealed class MiniBatchKMeans
         ArgumentNullException.ThrowIfNull(features);
         if (features.dim() != 2) throw new HArnessDataException($"Expected features [rows, dim], got [{string.Join(", ", features.shape)}].");
         if (FeatureChecks.FirstNonFiniteRow(features) is var bad and >= 0)
+        {
+            _log.LogWarning("k-means refused: feature row {Row} of {Rows} holds NaN or infinite values", bad, features.shape[0]);
             throw new HArnessDataException($"features: row {bad} holds NaN or infinite values.");
+        }
         using var x = features.detach().to(ScalarType.Float32, Device).contiguous();
         return Run(new InMemoryData(x), progress, cancellationToken);
     }
@@ -67,9 +75,16 @@ public sealed class MiniBatchKMeans
         var o = Options;
         var n = data.Rows;
         var k = o.Clusters;
-        if (n < 1) throw new HArnessDataException("k-means got no frames to fit.");
+        if (n < 1)
+        {
+            _log.LogWarning("k-means refused: no frames to fit");
+            throw new HArnessDataException("k-means got no frames to fit.");
+        }
         if (k > n)
+        {
+            _log.LogWarning("k-means refused: K = {Clusters} clusters is larger than the {Rows} frames to fit", k, n);
             throw new HArnessDataException($"K = {k} clusters is larger than the number of frames ({n}); K must not exceed the frames to fit.");
+        }
         var batch = (int)Math.Min(o.BatchSize, n);
         long initSize = o.InitSize ?? 3L * batch;
         if (initSize < k) initSize = 3L * k;
@@ -79,6 +94,8 @@ public sealed class MiniBatchKMeans
         var sets = new List<long[]?> { Draw(rng, n, initSize) };
         for (var i = 0; i < o.NInit; i++) sets.Add(initSize < n ? Draw(rng, n, initSize) : null);
         var gathered = data.Gather(sets);
+        _log.LogInformation("k-means: fitting K = {Clusters} on {Rows} frames x {Dimension} dims ({Data}), batch {Batch}, {Inits} k-means++ inits on {InitSize} frames, seed {Seed}",
+            k, n, gathered[0].shape[1], data is InMemoryData ? "in memory" : "streamed", batch, o.NInit, initSize, o.Seed);
         Tensor? centers = null;
         Tensor? counts = null;
         try
@@ -99,6 +116,8 @@ public sealed class MiniBatchKMeans
                     centers = c.MoveToOuterDisposeScope();
                 }
                 progress?.Report(new KMeansProgress(KMeansPhase.Init, i + 1, o.NInit, bestInit / valid.shape[0], valid.shape[0]));
+                _log.LogDebug("k-means: init {Init}/{Inits}: inertia {Inertia:G6} per validation frame (best {Best:G6}, {ValidationFrames} frames)",
+                    i + 1, o.NInit, inertia / valid.shape[0], bestInit / valid.shape[0], valid.shape[0]);
             }
             var tol = o.Tolerance > 0 ? o.Tolerance * data.MeanVariance(valid) : 0.0;
             foreach (var g in gathered) g.Dispose();
@@ -139,12 +158,25 @@ public sealed class MiniBatchKMeans
                 if (step == 0) continue;
                 var alpha = Math.Min(batch * 2.0 / (n + 1), 1.0);
                 ewa = ewa is null ? lastBatch : ewa * (1 - alpha) + lastBatch * alpha;
-                if (progress is not null && (step % 50 == 0 || step == nSteps - 1))
-                    progress.Report(new KMeansProgress(KMeansPhase.MiniBatch, steps, nSteps, ewa, batch));
-                if (tol > 0 && diff <= tol) { stopped = true; break; }
+                if (step % 50 == 0 || step == nSteps - 1)
+                {
+                    progress?.Report(new KMeansProgress(KMeansPhase.MiniBatch, steps, nSteps, ewa, batch));
+                    _log.LogDebug("k-means: mini-batch step {Step}/{Steps}: smoothed inertia {Inertia:G6} per frame ({Batch}-frame batches)", steps, nSteps, ewa, batch);
+                }
+                if (tol > 0 && diff <= tol)
+                {
+                    stopped = true;
+                    _log.LogDebug("k-means: converged at step {Step}: centre change {Change:G4} <= tolerance {Tolerance:G4}", steps, diff, tol);
+                    break;
+                }
                 if (ewaMin is null || ewa < ewaMin) { noImprovement = 0; ewaMin = ewa; }
                 else noImprovement++;
-                if (o.MaxNoImprovement is { } mni && noImprovement >= mni) { stopped = true; break; }
+                if (o.MaxNoImprovement is { } mni && noImprovement >= mni)
+                {
+                    stopped = true;
+                    _log.LogDebug("k-means: stopped at step {Step}: no improvement of the smoothed inertia in {Steps} steps", steps, mni);
+                    break;
+                }
             }
 
             var lloyd = 0;
@@ -155,6 +187,8 @@ public sealed class MiniBatchKMeans
                 centers!.Dispose();
                 centers = refined;
                 progress?.Report(new KMeansProgress(KMeansPhase.Lloyd, lloyd + 1, o.LloydIterations, passInertia / n, n));
+                _log.LogDebug("k-means: Lloyd iteration {Iteration}/{Iterations}: inertia {Inertia:G6} per frame, largest centre shift {Shift:G4}",
+                    lloyd + 1, o.LloydIterations, passInertia / n, shift);
                 if (shift <= o.LloydTolerance) { lloyd++; break; }
             }
 
@@ -176,6 +210,8 @@ public sealed class MiniBatchKMeans
             {
                 total = (ewa ?? lastBatch) * n;
             }
+            _log.LogInformation("k-means: fitted K = {Clusters} in {Steps} mini-batch steps{Stopped} and {Lloyd} Lloyd iterations: inertia {Inertia:G6} per frame over {Rows} frames ({How})",
+                k, steps, stopped ? " (stopped early)" : "", lloyd, total / n, n, o.ComputeInertia ? "exact" : "estimated");
             return new KMeansFit(codebook, total, n, steps, stopped, bestInit, lloyd);
         }
         finally
@@ -218,6 +254,7 @@ public sealed class MiniBatchKMeans
         }
         var targets = Enumerable.Range(0, w.Length).Where(i => move[i]).Select(i => (long)i).ToArray();
         if (targets.Length == 0) return;
+        _log.LogDebug("k-means: {Moved} of {Clusters} centres below {Ratio} of the largest count moved to random batch frames", targets.Length, w.Length, Options.ReassignmentRatio);
         var keep = Enumerable.Range(0, w.Length).Where(i => !move[i]).Select(i => w[i]).DefaultIfEmpty(0).Min();
         var rows = Choose(rng, xb.shape[0], targets.Length);
         using var scope = NewDisposeScope();

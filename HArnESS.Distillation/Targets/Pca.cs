@@ -1,5 +1,6 @@
 using System.Globalization;
 using HArnESS.Serialization;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 using HArnESS.Tensors;
@@ -77,8 +78,14 @@ public sealed class Pca : IDisposable
         options.Validate();
         device ??= Runtime.HArnessRuntime.Device;
         var d = source.Dimension;
+        var log = options.LoggerFactory.CreateLogger(typeof(Pca).FullName!);
         if (options.Components is { } c && c > d)
+        {
+            log.LogWarning("PCA refused: {Components} components requested for {Dimension}-dim features", c, d);
             throw new HArnessConfigException($"Components = {c} exceeds the feature dimension {d}.", nameof(PcaOptions.Components));
+        }
+        log.LogInformation("PCA: fitting {Dimension}-dim features ({Keep}, whiten {Whiten})", d,
+            options.Components is { } kc ? $"{kc} components" : options.VarianceThreshold is { } v ? $"variance threshold {v}" : "all components", options.Whiten);
 
         Tensor? shift = null;
         using var sum = torch.zeros(d, ScalarType.Float64, device);
@@ -97,7 +104,11 @@ public sealed class Pca : IDisposable
                 outer.add_(centred.t().mm(centred), Scalars.One);
                 n += chunk.shape[0];
             }
-            if (n < 2) throw new HArnessDataException($"PCA needs at least 2 frames, got {n}.");
+            if (n < 2)
+            {
+                log.LogWarning("PCA refused: {Rows} frames, at least 2 are needed", n);
+                throw new HArnessDataException($"PCA needs at least 2 frames, got {n}.");
+            }
 
             using var scope2 = NewDisposeScope();
             using var nS = n.ToScalar();
@@ -122,6 +133,8 @@ public sealed class Pca : IDisposable
             var pca = new Pca(mean.MoveToOuterDisposeScope(), axes.to(ScalarType.Float32).contiguous().MoveToOuterDisposeScope(),
                 values.narrow(0, 0, keep).contiguous().MoveToOuterDisposeScope(), ratio.narrow(0, 0, keep).contiguous().MoveToOuterDisposeScope(),
                 options.Whiten, n);
+            log.LogInformation("PCA: fitted on {Rows} frames x {Dimension} dims: {Components} components, {Retained:P1} of the variance",
+                n, d, keep, pca.RetainedVarianceRatio);
             return pca;
         }
         finally

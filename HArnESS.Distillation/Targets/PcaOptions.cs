@@ -1,3 +1,7 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace HArnESS.Distillation.Targets;
 
 /// <summary>How many principal components <see cref="Pca"/> keeps, and whether it whitens.</summary>
@@ -12,6 +16,11 @@ public sealed record PcaOptions
 
     /// <summary>Scale each component to unit variance in <see cref="Pca.Transform"/> (undone by the inverse).</summary>
     public bool Whiten { get; init; }
+
+    /// <summary>Where the fit logs: its start and result (information), refused components or too few frames (warning, before the error). Default <see cref="NullLoggerFactory.Instance"/> (nothing is logged).
+    /// Not part of any signature (left out of the JSON the stage signature hashes).</summary>
+    [JsonIgnore]
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary>Checks every value and reports all failures at once.</summary>
     /// <exception cref="HArnessValidationException">A value is out of range; each failure names its option.</exception>
@@ -28,6 +37,7 @@ public sealed record PcaOptions
         string Name(string option) => prefix is null ? option : $"{prefix}.{option}";
         if (Components is not null && VarianceThreshold is not null)
             errors.Add(Name(nameof(Components)), "Give either Components or VarianceThreshold, not both.");
+        if (LoggerFactory is null) errors.Add(Name(nameof(LoggerFactory)), "LoggerFactory must not be null (use NullLoggerFactory.Instance).");
         if (Components is < 1) errors.Add(Name(nameof(Components)), $"Components must be at least 1, got {Components}.");
         if (VarianceThreshold is { } v && (!(v > 0) || v > 1))
             errors.Add(Name(nameof(VarianceThreshold)), $"VarianceThreshold must be in (0, 1], got {v}.");

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using HArnESS.Data;
 using HArnESS.Encoders;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -108,6 +110,17 @@ public sealed class TargetBuilder
     /// larger corpora are streamed (default 1 GiB).</summary>
     public TargetBuilder InMemoryLimit(long bytes) => new(_plan with { InMemoryBytes = bytes });
 
+    /// <summary>Where the run logs (as the <c>LoggerFactory</c> of every stage's options, which this replaces): each
+    /// stage started, finished or reused with its signature (information), utterances too short for a frame (dropped
+    /// from the fit), an invalid plan, NaN features and refused shards (warning), k-means progress (debug). Default
+    /// <see cref="NullLoggerFactory.Instance"/>: nothing is logged.</summary>
+    /// <param name="loggerFactory">The factory (categories <c>HArnESS.Distillation.Targets.*</c>).</param>
+    public TargetBuilder Logging(ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        return new(_plan with { LoggerFactory = loggerFactory });
+    }
+
     /// <summary>Frame-level reference labels (e.g. phones per frame, aligned with the manifest) to report phone
     /// purity, cluster purity and PNMI.</summary>
     public TargetBuilder ReferenceLabels(LabelFile frameLabels) => new(_plan with { References = frameLabels });
@@ -156,7 +169,10 @@ public sealed class TargetBuilder
             with { Normalize = p.Normalize },
         BatchSize = p.DumpBatchSize,
         MaxBatchSamples = p.DumpBatchSamples,
+        LoggerFactory = p.LoggerFactory,
     };
+
+    private static ILogger Log(Plan p) => p.LoggerFactory.CreateLogger(typeof(TargetGenerator).FullName!);
 
     private static void Check(Plan p)
     {
@@ -198,6 +214,9 @@ public sealed class TargetBuilder
                         $"K = {km.Clusters} clusters is larger than the {frames} frames to fit that the sample counts of manifest '{p.Manifest.SourcePath ?? "(in memory)"}' give (fraction {p.Fraction}); lower K or add data."));
             }
         }
+        if (!errors.IsEmpty)
+            Log(p).LogWarning("targets: the plan is invalid ({Count} problems): {Errors}", errors.Errors.Count,
+                string.Join("; ", errors.Errors.Select(e => $"{e.Option}: {e.Message}")));
         errors.ThrowIfAny("Target plan");
     }
 
@@ -226,6 +245,7 @@ public sealed class TargetBuilder
         var featureDir = Path.Combine(outDir, "features");
         var manifestPath = Path.Combine(outDir, TargetManifest.FileName);
         Directory.CreateDirectory(outDir);
+        var log = Log(p);
         var reused = new List<TargetStage>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         void Report(TargetStage stage, long done, long total, string unit, string message, bool wasReused = false)
@@ -235,6 +255,9 @@ public sealed class TargetBuilder
 
         // 1. features
         var reader = p.Features!.Create();
+        log.LogInformation("targets: started in '{OutputDir}': {Features} of {Utterances} utterances in '{Manifest}', {Shards} shard(s), PCA {Pca}, K = {Clusters}",
+            outDir, reader.Description, p.Manifest.Count, p.Manifest.SourcePath ?? "(in memory)", p.Shards,
+            p.Pca is null ? "none" : p.Pca.Components is { } pc ? $"{pc} components" : $"variance {p.Pca.VarianceThreshold}", p.KMeans!.Clusters);
         var dumpOptions = DumpOptions(p, featureDir);
         var dumper = new FeatureDumper(p.Manifest, reader, dumpOptions);
         var dumpProgress = progress is null ? null : new SyncProgress<FeatureDumpProgress>(d =>
@@ -249,9 +272,15 @@ public sealed class TargetBuilder
         {
             var done = FeatureDumper.ShardPath(featureDir, split, r, p.Shards, ".done");
             if (FeatureDumper.ReadMarker(done) is { } marker && marker.Signature != expected[r])
+            {
+                log.LogWarning("targets: refused feature shard {Rank}/{Shards} ('{Path}'): its signature {Found} differs from this plan's {Expected}",
+                    r, p.Shards, done, marker.Signature, expected[r]);
                 throw new HArnessDataException($"Feature shard {r} of {p.Shards} ('{done}') was dumped with other settings or another teacher; dump it again with this plan.", done);
+            }
         }
         var dumpSignature = StageSignature.Hash(expected);
+        log.LogInformation("targets: dump {Outcome}: {Frames} frames in {Shards} shard(s), signature {Signature}",
+            shards.All(s => !s.Recomputed) ? "reused" : "finished", shards.Sum(s => s.Frames), shards.Count, dumpSignature);
         var previous = TryLoad(manifestPath);
         var state = new TargetManifest
         {
@@ -278,12 +307,15 @@ public sealed class TargetBuilder
                 {
                     pca = Targets.Pca.Load(pcaPath);
                     reused.Add(TargetStage.Pca);
+                    log.LogInformation("targets: PCA reused (finished before, signature {Signature}): {Components} components from '{Path}'", pcaSignature, pca.ComponentCount, pcaPath);
                     Report(TargetStage.Pca, 1, 1, "fits", $"pca: reused (finished before): {pca.ComponentCount} components, {pca.RetainedVarianceRatio:P1} of the variance", true);
                 }
                 else
                 {
-                    pca = Targets.Pca.Fit(fitSource, p.Pca, device, ct);
+                    log.LogInformation("targets: PCA started on {Rows} frames x {Dimension} dims, signature {Signature}", fitSource.Rows, fitSource.Dimension, pcaSignature);
+                    pca = Targets.Pca.Fit(fitSource, p.Pca with { LoggerFactory = p.LoggerFactory }, device, ct);
                     pca.Save(pcaPath);
+                    log.LogInformation("targets: PCA finished: {Components} components, {Retained:P1} of the variance → '{Path}'", pca.ComponentCount, pca.RetainedVarianceRatio, pcaPath);
                     Report(TargetStage.Pca, 1, 1, "fits", string.Create(CultureInfo.InvariantCulture,
                         $"pca: fitted on {fitSource.Rows:N0} frames x {fitSource.Dimension} dims: {pca.ComponentCount} components, {pca.RetainedVarianceRatio:P1} of the variance"));
                 }
@@ -302,13 +334,17 @@ public sealed class TargetBuilder
                 codebook = KMeansCodebook.Load(codebookPath, device);
                 fit = new KMeansFit(codebook, km.Inertia, km.Rows, km.Steps, km.StoppedEarly, km.InitInertia, km.LloydIterations);
                 reused.Add(TargetStage.KMeans);
+                log.LogInformation("targets: k-means reused (finished before, signature {Signature}): K = {Clusters}, inertia {Inertia:G6} per frame from '{Path}'",
+                    kmSignature, km.Clusters, km.MeanInertia, codebookPath);
                 Report(TargetStage.KMeans, 1, 1, "fits", string.Create(CultureInfo.InvariantCulture,
                     $"kmeans: reused (finished before): K = {km.Clusters}, inertia {km.MeanInertia:G6} per frame"), true);
             }
             else
             {
                 var kmProgress = progress is null ? null : new SyncProgress<KMeansProgress>(k => Report(TargetStage.KMeans, k.Step, k.TotalSteps, Unit(k.Phase), Describe(k)));
-                var km2 = new MiniBatchKMeans(p.KMeans!, device);
+                log.LogInformation("targets: k-means started on {Rows} frames x {Dimension} dims ({Mode}), signature {Signature}",
+                    kmSource.Rows, kmSource.Dimension, inMemory ? "in memory" : "streamed", kmSignature);
+                var km2 = new MiniBatchKMeans(p.KMeans! with { LoggerFactory = p.LoggerFactory }, device);
                 if (inMemory)
                 {
                     using var all = Load(kmSource, ct);
@@ -326,6 +362,8 @@ public sealed class TargetBuilder
                     ["inertia"] = fit.Inertia.ToString("R", CultureInfo.InvariantCulture),
                     ["signature"] = kmSignature,
                 });
+                log.LogInformation("targets: k-means finished: K = {Clusters}, inertia {Inertia:G6} per frame over {Rows} frames → '{Path}'",
+                    codebook.Clusters, fit.MeanInertia, fit.Rows, codebookPath);
             }
             state = state with
             {
@@ -341,11 +379,14 @@ public sealed class TargetBuilder
             if (previous?.Labels is { } lab && lab.Signature == labelSignature && File.Exists(labelPath))
             {
                 reused.Add(TargetStage.Labels);
+                log.LogInformation("targets: labels reused (finished before, signature {Signature}): {Utterances} utterances in '{Path}'", labelSignature, lab.Utterances, labelPath);
                 Report(TargetStage.Labels, lab.Utterances, lab.Utterances, "utterances", $"labels: reused (finished before): {lab.Utterances} utterances in {labelPath}", true);
             }
             else
             {
+                log.LogInformation("targets: labels started for {Utterances} utterances, signature {Signature}", allFrames.Utterances, labelSignature);
                 var lines = UnitLabelWriter.Write(codebook, allFrames, labelPath, pca, ct);
+                log.LogInformation("targets: labels finished: {Utterances} utterances, {Frames} frames → '{Path}'", lines, allFrames.Rows, labelPath);
                 Report(TargetStage.Labels, lines, allFrames.Utterances, "utterances", string.Create(CultureInfo.InvariantCulture,
                     $"labels: {lines} utterances, {allFrames.Rows:N0} frames → {labelPath}"));
             }
@@ -362,6 +403,7 @@ public sealed class TargetBuilder
                     $"metrics: PNMI {quality.Pnmi:F4}, phone purity {quality.PhonePurity:F4}, cluster purity {quality.ClusterPurity:F4} over {quality.Frames:N0} frames"));
             }
             state = (state with { Quality = quality }).Save(manifestPath);
+            log.LogInformation("targets: finished in '{OutputDir}'; reused stages: {Reused}", outDir, reused.Count == 0 ? "none" : string.Join(", ", reused));
             return new TargetResult(outDir, featureDir, codebook, codebookPath, pca, p.Pca is null ? null : pcaPath, labelPath, fit, shards, quality, state, reused);
         }
         catch
@@ -442,5 +484,6 @@ public sealed class TargetBuilder
         public Device? Device { get; init; }
         public long InMemoryBytes { get; init; } = 1L << 30;
         public LabelFile? References { get; init; }
+        public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
     }
 }

@@ -175,4 +175,35 @@ public sealed class ManifestTests
         Assert.That(e.Message, Does.Contain("'b.wav'"));
         Assert.That(new Manifest(_dir, [new ManifestEntry("a.wav", long.MaxValue - 2), new ManifestEntry("b.wav", 2)]).TotalSamples, Is.EqualTo(long.MaxValue));
     }
+
+    [Test]
+    public void Select_KeepsTheOriginalFilesLineNumbers_InLineOfAndInErrors()
+    {
+        // Five entries, none of which exists: every read fails with the entry's line in the original file.
+        var tsv = Write("train.tsv", ".\n" + string.Concat(Enumerable.Range(0, 5).Select(i => $"missing{i}.wav\t{100 + i}\n")));
+        var full = Manifest.Load(tsv);
+        var subset = full.Select([3, 0, 4]);
+        Assert.That(subset.Entries.Select(e => e.RelativePath), Is.EqualTo(new[] { "missing3.wav", "missing0.wav", "missing4.wav" }));
+        Assert.That(Enumerable.Range(0, 3).Select(i => subset.LineOf(i)), Is.EqualTo(new int?[] { 5, 2, 6 }));
+        // A subset of a subset still points at the file's lines.
+        var inner = subset.Select([2]);
+        Assert.That(inner.LineOf(0), Is.EqualTo(6));
+
+        var dataset = new AudioDataset(subset);
+        var e = Assert.Throws<HArnessDataException>(() => dataset.Read(0))!;
+        Assert.That(e.Message, Does.Contain($"line 5 of '{tsv}'").And.Contain("missing3.wav"), e.Message);
+        e = Assert.Throws<HArnessDataException>(() => new AudioDataset(inner).Read(0))!;
+        Assert.That(e.Message, Does.Contain($"line 6 of '{tsv}'").And.Contain("missing4.wav"), e.Message);
+
+        // Saved, the subset is its own file: its lines are its own.
+        var saved = Write("sub/sub.tsv", "");
+        subset.Save(saved);
+        Assert.That(subset.LineOf(0), Is.EqualTo(2));
+        e = Assert.Throws<HArnessDataException>(() => new AudioDataset(subset).Read(2))!;
+        Assert.That(e.Message, Does.Contain($"line 4 of '{saved}'"), e.Message);
+
+        Assert.That(new Manifest(_dir, [new ManifestEntry("a.wav", 1)]).LineOf(0), Is.Null, "built in memory: no file, no line");
+        Assert.Throws<ArgumentOutOfRangeException>(() => full.Select([5]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => subset.LineOf(3));
+    }
 }
