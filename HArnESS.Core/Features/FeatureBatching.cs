@@ -1,3 +1,4 @@
+using HArnESS.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,13 +65,13 @@ internal static class FeatureBatching
     public static Tensor FinishPadded(Tensor x, Tensor validMask, long[] counts, bool subtractMean)
     {
         using var invalid = validMask.logical_not().unsqueeze(-1);
-        var y = x.masked_fill(invalid, 0.0);
+        var y = x.masked_fill(invalid, Scalars.Of(0.0));
         if (!subtractMean) return y;
         using var denom = torch.tensor(counts.Select(c => (double)Math.Max(c, 1)).ToArray(), device: x.device).to(x.dtype);
         using var sum = y.sum(1, keepdim: true);
         using var mean = sum / denom.view(-1, 1, 1);
         using var centred = y - mean;
         y.Dispose();
-        return centred.masked_fill(invalid, 0.0);
+        return centred.masked_fill(invalid, Scalars.Of(0.0));
     }
 }
