@@ -210,7 +210,10 @@ public static class DownstreamSuite
         var requiredGrad = encoder.parameters().Select(p => p.requires_grad).ToArray();
         var frozen = options.Upstream.Training == UpstreamTraining.Frozen;
         var cache = frozen && options.CacheFrozenFeatures;
-        var loaders = tasks.Select(t => new AudioLoader(t.Data, new AudioLoaderOptions { BatchSize = options.BatchSize, Seed = options.Seed })).ToArray();
+        // Prefetch 0: batches are read on this thread, so no other thread allocates (and triggers a GC) while libtorch
+        // runs a step; TorchSharp 0.107 frees implicitly converted Scalars in finalizers, and a GC in the middle of a
+        // native call is what lets that race corrupt a step. The demo-sized reads cost next to nothing.
+        var loaders = tasks.Select(t => new AudioLoader(t.Data, new AudioLoaderOptions { BatchSize = options.BatchSize, Seed = options.Seed, Prefetch = 0 })).ToArray();
         // Cached (frozen) batches and their features, per task; they live until the end of training.
         var cached = tasks.Select(_ => new List<(AudioBatch Batch, UpstreamFeatures Features)>()).ToArray();
         var random = new Random(options.Seed);
