@@ -1,3 +1,4 @@
+using HArnESS.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 using HArnESS.Tensors;

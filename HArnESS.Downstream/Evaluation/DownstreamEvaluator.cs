@@ -125,7 +125,7 @@ public static class DownstreamEvaluator
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var loader = new AudioLoader(dataset, new AudioLoaderOptions { BatchSize = batchSize, Shuffle = false, BucketByLength = false });
+        var loader = new AudioLoader(dataset, new AudioLoaderOptions { BatchSize = batchSize, Shuffle = false, BucketByLength = false, Prefetch = 0 });
         var wasTraining = task.Head.training;
         task.Head.eval();
         double seconds = 0, audio = 0;

@@ -69,8 +69,9 @@ public static class DownstreamSuite
             {
                 var train = corpus.Load("train", "wrd");
                 var vocab = CharacterVocabulary.Build(train.Labels["wrd"], new CharacterVocabularyOptions { MapUnknownCharacters = true });
-                using var asr = new AsrTask(vocab, upstream);
-                Train(upstream, [(asr, 1.0, train)], options.AsrEpochs, options, cancellationToken);
+                using var asr = new AsrTask(vocab, upstream, options.AsrHead);
+                Train(upstream, [(asr, 1.0, train)], options.AsrEpochs, options with { HeadLearningRate = options.AsrHeadLearningRate ?? options.HeadLearningRate },
+                    cancellationToken);
                 return DownstreamEvaluator.Evaluate(model, upstream, asr, corpus.Load("test", "wrd"), batchSize: options.BatchSize, cancellationToken: cancellationToken);
             }
             case "ser" or "did" or "kws":
@@ -122,6 +123,45 @@ public static class DownstreamSuite
         ];
     }
 
+    /// <summary>The multi-task comparison in one call: KWS and SV on a frozen upstream, each fine-tuned on its own
+    /// upstream (<see cref="RunOne"/>), and both fine-tuned jointly on one upstream (<see cref="RunMultiTask"/>).
+    /// The fine-tuned runs use <see cref="DownstreamSuiteOptions.Upstream"/> when it trains, else full fine-tuning
+    /// (<see cref="UpstreamTraining.Full"/>, the rest of the upstream options kept); every run starts from a fresh
+    /// encoder of <paramref name="createEncoder"/>, which this method disposes.</summary>
+    /// <param name="model">The upstream's label ("teacher", "HST", …).</param>
+    /// <param name="createEncoder">Makes a new, identical copy of the upstream per call (e.g. seed + constructor, or a
+    /// load of one checkpoint); called four times.</param>
+    /// <param name="options">Corpus and training (its <see cref="DownstreamSuiteOptions.Tasks"/> is not used).</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="ArgumentException"><paramref name="createEncoder"/> returned null or the same encoder twice.</exception>
+    /// <exception cref="HArnessValidationException">The options are invalid.</exception>
+    public static MultiTaskComparison CompareMultiTask(string model, Func<SpeechEncoder> createEncoder, DownstreamSuiteOptions options,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(createEncoder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var frozen = options with { Upstream = options.Upstream with { Training = UpstreamTraining.Frozen } };
+        var tuned = options.Upstream.Training == UpstreamTraining.Frozen ? options with { Upstream = options.Upstream with { Training = UpstreamTraining.Full } } : options;
+        SpeechEncoder? previous = null;
+        SpeechEncoder Fresh()
+        {
+            var e = createEncoder() ?? throw new ArgumentException("The encoder factory returned null.", nameof(createEncoder));
+            if (ReferenceEquals(e, previous))
+                throw new ArgumentException("The encoder factory returned the same encoder twice; every run needs a fresh copy.", nameof(createEncoder));
+            previous = e;
+            return e;
+        }
+        EvaluationResult[] frozenResults, single;
+        IReadOnlyList<EvaluationResult> joint;
+        using (var e = Fresh()) frozenResults = [RunOne(model, e, "kws", frozen, cancellationToken), RunOne(model, e, "sv", frozen, cancellationToken)];
+        using (var e = Fresh()) single = [RunOne(model, e, "kws", tuned, cancellationToken), default!];
+        using (var e = Fresh()) single[1] = RunOne(model, e, "sv", tuned, cancellationToken);
+        using (var e = Fresh()) joint = RunMultiTask(model, e, tuned, cancellationToken);
+        return new MultiTaskComparison { Model = model, Frozen = frozenResults, SingleTask = single, Joint = joint, SvWeight = options.MultiTaskSvWeight };
+    }
+
     private static ClassificationTask Classifier(string name, string label, AudioDataset train, UpstreamModel upstream) =>
         new(name, label, LabelSet.FromLabelFile(train.Labels[label]), upstream,
             new ClassificationTaskOptions { Pooling = PoolingKind.AttentiveStatistics, AttentionDim = 32, HiddenDims = [64], Dropout = 0.1 });
@@ -170,7 +210,10 @@ public static class DownstreamSuite
         var requiredGrad = encoder.parameters().Select(p => p.requires_grad).ToArray();
         var frozen = options.Upstream.Training == UpstreamTraining.Frozen;
         var cache = frozen && options.CacheFrozenFeatures;
-        var loaders = tasks.Select(t => new AudioLoader(t.Data, new AudioLoaderOptions { BatchSize = options.BatchSize, Seed = options.Seed })).ToArray();
+        // Prefetch 0: batches are read on this thread, so no other thread allocates (and triggers a GC) while libtorch
+        // runs a step; TorchSharp 0.107 frees implicitly converted Scalars in finalizers, and a GC in the middle of a
+        // native call is what lets that race corrupt a step. The demo-sized reads cost next to nothing.
+        var loaders = tasks.Select(t => new AudioLoader(t.Data, new AudioLoaderOptions { BatchSize = options.BatchSize, Seed = options.Seed, Prefetch = 0 })).ToArray();
         // Cached (frozen) batches and their features, per task; they live until the end of training.
         var cached = tasks.Select(_ => new List<(AudioBatch Batch, UpstreamFeatures Features)>()).ToArray();
         var random = new Random(options.Seed);

@@ -1,3 +1,4 @@
+using HArnESS.Downstream.Tasks;
 using HArnESS.Downstream.Upstream;
 
 namespace HArnESS.Downstream.Evaluation;
@@ -24,6 +25,14 @@ public sealed record DownstreamSuiteOptions
 
     /// <summary>Passes over the ASR training set (CTC needs more than the classifiers), ≥ 1. Default 30.</summary>
     public int AsrEpochs { get; init; } = 30;
+
+    /// <summary>The ASR head (convolution blocks before the CTC projection; its <see cref="AsrTaskOptions.LabelName"/>
+    /// must be <c>wrd</c>, the suite's transcripts). Default two 128-channel blocks of kernel 5: a linear head on a tiny
+    /// frozen upstream stays at chance on the demo corpus.</summary>
+    public AsrTaskOptions AsrHead { get; init; } = new() { ConvLayers = 2 };
+
+    /// <summary>Peak learning rate of the ASR head, &gt; 0; null = <see cref="HeadLearningRate"/>. Default null.</summary>
+    public double? AsrHeadLearningRate { get; init; }
 
     /// <summary>Utterances per training and evaluation batch, ≥ 1. Default 8.</summary>
     public int BatchSize { get; init; } = 8;
@@ -59,6 +68,16 @@ public sealed record DownstreamSuiteOptions
         e.Require(HeadLearningRate > 0 && double.IsFinite(HeadLearningRate), nameof(HeadLearningRate), $"{nameof(HeadLearningRate)} must be positive and finite, got {HeadLearningRate}.");
         e.Require(UpstreamLearningRate > 0 && double.IsFinite(UpstreamLearningRate), nameof(UpstreamLearningRate), $"{nameof(UpstreamLearningRate)} must be positive and finite, got {UpstreamLearningRate}.");
         e.Require(MultiTaskSvWeight > 0 && double.IsFinite(MultiTaskSvWeight), nameof(MultiTaskSvWeight), $"{nameof(MultiTaskSvWeight)} must be positive and finite, got {MultiTaskSvWeight}.");
+        e.Require(AsrHeadLearningRate is null || (AsrHeadLearningRate > 0 && double.IsFinite(AsrHeadLearningRate.Value)), nameof(AsrHeadLearningRate),
+            $"{nameof(AsrHeadLearningRate)} must be positive and finite when given, got {AsrHeadLearningRate}.");
+        if (AsrHead is null) e.Add(nameof(AsrHead), $"{nameof(AsrHead)} must be given.");
+        else
+        {
+            e.Require(AsrHead.LabelName == "wrd", $"{nameof(AsrHead)}.{nameof(AsrTaskOptions.LabelName)}",
+                $"{nameof(AsrHead)}.{nameof(AsrTaskOptions.LabelName)} must be 'wrd' (the suite trains on the .wrd transcripts), got '{AsrHead.LabelName}'.");
+            try { AsrHead.Validate(); }
+            catch (HArnessValidationException ex) { e.AddRange(ex.Errors, nameof(AsrHead)); }
+        }
         if (Upstream is null) e.Add(nameof(Upstream), $"{nameof(Upstream)} must be given.");
         else
         {

@@ -4,7 +4,8 @@ using System.Text;
 namespace HArnESS.Downstream.Evaluation;
 
 /// <summary>Renders evaluation results as one markdown table: a row per model, columns for the upstream's
-/// parameters (millions), GMACs per audio second and real-time factor, then one column per task metric
+/// parameters (millions), GMACs per audio second (both with three significant digits below 100, so a tiny model does
+/// not show 0.00) and real-time factor, then one column per task metric
 /// (<c>task: metric</c>), in the order first seen. The best value of each metric column is bold when more than one
 /// model has it; a model without a result for a column shows "–".</summary>
 public static class EvaluationTable
@@ -33,8 +34,8 @@ public static class EvaluationTable
             var rtf = list.Where(r => r.Model == model && r.AudioSeconds > 0).ToList();
             var meanRtf = rtf.Count == 0 ? double.NaN : rtf.Sum(r => r.RealTimeFactor * r.AudioSeconds) / rtf.Sum(r => r.AudioSeconds);
             sb.Append("| ").Append(model).Append(" | ")
-                .Append((first.UpstreamParameters / 1e6).ToString("F2", ci)).Append(" | ")
-                .Append((first.UpstreamMacsPerSecond / 1e9).ToString("F2", ci)).Append(" | ")
+                .Append(Size(first.UpstreamParameters / 1e6)).Append(" | ")
+                .Append(Size(first.UpstreamMacsPerSecond / 1e9)).Append(" | ")
                 .Append(double.IsNaN(meanRtf) ? "–" : meanRtf.ToString("F3", ci)).Append(" |");
             foreach (var c in columns)
             {
@@ -48,5 +49,15 @@ public static class EvaluationTable
             sb.Append('\n');
         }
         return sb.ToString();
+    }
+
+    /// <summary>A size in millions/billions: whole numbers from 100 up, else three significant digits (94.7, 1.23, 0.0213).</summary>
+    internal static string Size(double value)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (value == 0) return "0";
+        if (Math.Abs(value) >= 100) return value.ToString("F0", ci);
+        var decimals = Math.Clamp(2 - (int)Math.Floor(Math.Log10(Math.Abs(value))), 0, 9);
+        return value.ToString("F" + decimals.ToString(ci), ci);
     }
 }

@@ -8,12 +8,14 @@ using static TorchSharp.torch;
 
 namespace HArnESS.Downstream.Tasks;
 
-/// <summary>CTC speech recognition over a <see cref="CharacterVocabulary"/>: layer combiner → <see cref="CtcHead"/>,
-/// trained with the CTC loss ("ctc"); decoded greedily or with prefix beam search.</summary>
+/// <summary>CTC speech recognition over a <see cref="CharacterVocabulary"/>: layer combiner → optional
+/// <see cref="TemporalConvStack"/> (<see cref="AsrTaskOptions.ConvLayers"/>) → <see cref="CtcHead"/>, trained with the
+/// CTC loss ("ctc"); decoded greedily or with prefix beam search.</summary>
 public sealed class AsrTask : nn.Module, IDownstreamTask
 {
 #pragma warning disable IDE1006 // field names are the state_dict keys
     private readonly nn.Module? combiner;
+    private readonly TemporalConvStack? context;
     private readonly CtcHead ctc;
 #pragma warning restore IDE1006
     private readonly ILayerCombiner _combiner;
@@ -25,19 +27,49 @@ public sealed class AsrTask : nn.Module, IDownstreamTask
     /// <param name="dropout">Dropout before the output layer.</param>
     /// <param name="name">Task name. Default "asr".</param>
     public AsrTask(CharacterVocabulary vocabulary, UpstreamModel upstream, string labelName = "wrd", double dropout = 0.0, string name = "asr")
+        : this(vocabulary, upstream, Checked(labelName, dropout), name)
+    {
+    }
+
+    /// <summary>Creates the task with a head as <paramref name="options"/> describe (convolution blocks before the projection).</summary>
+    /// <param name="vocabulary">Output tokens (blank at 0).</param>
+    /// <param name="upstream">The upstream.</param>
+    /// <param name="options">Head options (label set, convolution blocks, dropout).</param>
+    /// <param name="name">Task name. Default "asr".</param>
+    /// <exception cref="HArnessValidationException">The options are invalid.</exception>
+    public AsrTask(CharacterVocabulary vocabulary, UpstreamModel upstream, AsrTaskOptions options, string name = "asr")
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(upstream);
-        ArgumentException.ThrowIfNullOrWhiteSpace(labelName);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        options.Validate();
         Name = name;
-        LabelName = labelName;
+        LabelName = options.LabelName;
         Vocabulary = vocabulary;
+        Options = options;
         _combiner = upstream.CreateCombiner();
         combiner = _combiner as nn.Module;
-        ctc = new CtcHead(upstream.HiddenSize, vocabulary.Count, dropout, vocabulary.BlankId);
+        var width = upstream.HiddenSize;
+        if (options.ConvLayers > 0)
+        {
+            context = new TemporalConvStack(width, options.ConvLayers, options.ConvChannels, options.ConvKernel, options.Dropout);
+            width = context.OutputDim;
+        }
+        ctc = new CtcHead(width, vocabulary.Count, options.Dropout, vocabulary.BlankId);
         RegisterComponents();
     }
+
+    private static AsrTaskOptions Checked(string labelName, double dropout)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(labelName);
+        if (dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Must be in [0, 1).");
+        return new AsrTaskOptions { LabelName = labelName, Dropout = dropout };
+    }
+
+    /// <summary>The head options.</summary>
+    public AsrTaskOptions Options { get; }
 
     /// <inheritdoc/>
     public string Name { get; }
@@ -59,7 +91,9 @@ public sealed class AsrTask : nn.Module, IDownstreamTask
     {
         ArgumentNullException.ThrowIfNull(features);
         using var scope = NewDisposeScope();
-        return ctc.forward(_combiner.Combine(features.HiddenStates)).MoveToOuterDisposeScope();
+        var x = _combiner.Combine(features.HiddenStates);
+        if (context is not null) x = context.forward(x, features.PaddingMask);
+        return ctc.forward(x).MoveToOuterDisposeScope();
     }
 
     /// <summary>The plain transcripts of a batch's rows.</summary>
