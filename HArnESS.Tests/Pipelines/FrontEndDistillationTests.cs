@@ -41,7 +41,7 @@ public sealed class FrontEndDistillationTests
             .DistillFrontEnd(30, f => f with { LearningRate = 3e-3 })
             .Train(MaskedPretrainingTests.Demo("train.tsv"), t => t with { MaxSteps = 20, LearningRate = 2e-3, MaxGradientNorm = 5, CheckpointDirectory = dir.Path },
                 new AudioLoaderOptions { BatchSize = 4, MaxSampleSize = 16000, Seed = 4 })
-            .Evaluate(MaskedPretrainingTests.Demo("valid.tsv"), new AudioLoaderOptions { BatchSize = 12, Shuffle = false, MaxSampleSize = 16000 });
+            .Evaluate(MaskedPretrainingTests.Demo("valid.tsv"), new AudioLoaderOptions { BatchSize = 12, Shuffle = false, MaxSampleSize = 16000, Crop = CropMode.Start });
         Assert.That(plan.Options.FrontEndDistillation!.Steps, Is.EqualTo(30));
 
         var stages = new List<DistillationStage>();

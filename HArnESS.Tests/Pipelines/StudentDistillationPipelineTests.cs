@@ -33,7 +33,7 @@ public sealed class StudentDistillationPipelineTests
         Students = TinyStudents(),
         Trainer = new TrainerOptions { MaxSteps = steps, LearningRate = 2e-3, MaxGradientNorm = 5, CheckpointEvery = 10 },
         Loader = new AudioLoaderOptions { BatchSize = 4, MaxSampleSize = 16000, Seed = 4 },
-        ValidLoader = new AudioLoaderOptions { BatchSize = 12, Shuffle = false, MaxSampleSize = 16000 },
+        ValidLoader = new AudioLoaderOptions { BatchSize = 12, Shuffle = false, MaxSampleSize = 16000, Crop = CropMode.Start },
     };
 
     [SetUp]
