@@ -143,7 +143,7 @@ public sealed class DistillationBuilder
             errors.Add("TeacherLayers", $"PredictLayers({string.Join(", ", tl)}) differs from the ready student's teacher layers ({string.Join(", ", _student.TeacherLayers)}).");
         if (_student is not null && Options.CompactComponents is { } c && _student.Config.CompactDim != c)
             errors.Add("CompactComponents", $"CompactComponents = {c} but the ready student predicts {_student.Config.TargetDim} dims.");
-        if (Options.FrontEndDistillation is not null && config.Encoder is not null)
+        if (Options.FrontEndDistillation is not null && config.Encoder?.FrontEnd is not null)
             FrontEndFrameRate.Check(errors, config.Encoder, _teacher.Config);
         var k = config.CompactDim;
         DistillationObjective.Check(errors, _teacher, config, Options.Loss, k is null ? null : config.TargetCount,

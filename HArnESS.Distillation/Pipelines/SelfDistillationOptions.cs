@@ -135,7 +135,7 @@ public sealed record SelfDistillationOptions
                     if (!inner.IsEmpty) continue; // reported above
                     try { config.ValidateAgainst(Encoder); }
                     catch (HArnessValidationException ex) { e.AddRange(ex.Errors, $"Students.Students[{i}].Config"); }
-                    if (Students.FrontEndDistillation is not null) FrontEndFrameRate.Check(inner, config.Encoder, Encoder);
+                    if (Students.FrontEndDistillation is not null && Encoder.FrontEnd is not null) FrontEndFrameRate.Check(inner, config.Encoder, Encoder);
                     e.AddRange(inner.Errors, $"Students.Students[{i}]");
                 }
         }
