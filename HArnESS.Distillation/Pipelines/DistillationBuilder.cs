@@ -90,6 +90,20 @@ public sealed class DistillationBuilder
     public DistillationBuilder CompactTargets(int components, int utterances = 200) =>
         With(Options with { CompactComponents = components, CompactionUtterances = utterances });
 
+    /// <summary>Runs Wang et al.'s front-end distillation first (<see cref="FrontEndDistillationOptions"/>): for
+    /// <paramref name="steps"/> updates only the student's front-end, through a fresh projection, learns to match the
+    /// teacher's <c>hidden_states[0]</c>; then the usual losses train the whole student from there. With
+    /// <see cref="TrainerOptions.CheckpointDirectory"/> set, stage 1 checkpoints in its <c>frontend/</c> subfolder and
+    /// a rerun resumes (or skips) it like the main run. A frame-rate mismatch that no stacking or subsampler fixes is
+    /// refused by <see cref="Validate()"/> as <c>FrontEndDistillation.FrameRate</c>, with the remedy when there is one.</summary>
+    /// <param name="steps">Updates of stage 1, at least 1.</param>
+    /// <param name="configure">Adjusts the stage's options (learning rate, loss); null keeps the defaults.</param>
+    public DistillationBuilder DistillFrontEnd(long steps, Func<FrontEndDistillationOptions, FrontEndDistillationOptions>? configure = null)
+    {
+        var stage = new FrontEndDistillationOptions { Steps = steps };
+        return With(Options with { FrontEndDistillation = configure is null ? stage : configure(stage) });
+    }
+
     /// <summary>The training corpus and trainer settings.</summary>
     /// <param name="manifest">The training manifest.</param>
     /// <param name="trainer">Adjusts <see cref="DistillationOptions.Trainer"/>; null keeps it.</param>
@@ -129,6 +143,8 @@ public sealed class DistillationBuilder
             errors.Add("TeacherLayers", $"PredictLayers({string.Join(", ", tl)}) differs from the ready student's teacher layers ({string.Join(", ", _student.TeacherLayers)}).");
         if (_student is not null && Options.CompactComponents is { } c && _student.Config.CompactDim != c)
             errors.Add("CompactComponents", $"CompactComponents = {c} but the ready student predicts {_student.Config.TargetDim} dims.");
+        if (Options.FrontEndDistillation is not null && config.Encoder?.FrontEnd is not null)
+            FrontEndFrameRate.Check(errors, config.Encoder, _teacher.Config);
         var k = config.CompactDim;
         DistillationObjective.Check(errors, _teacher, config, Options.Loss, k is null ? null : config.TargetCount,
             k is null ? null : Enumerable.Repeat((_teacher.Encoder.HiddenSize, k.Value), config.TargetCount).ToArray());
@@ -225,6 +241,9 @@ public sealed class DistillationBuilder
             }
 
             var train = Manifest.Load(o.TrainManifest);
+            TrainingResult? frontEnd = null;
+            if (o.FrontEndDistillation is { } fe)
+                frontEnd = RunFrontEndStage(student, fe, train, device, progress, ct);
             IReadOnlyList<double>? variance = null;
             if (student.Config.CompactDim is { } k)
             {
@@ -264,7 +283,7 @@ public sealed class DistillationBuilder
                 progress?.Report(new DistillationProgress(DistillationStage.Evaluation, "evaluation after training: " + Describe(student.TeacherLayers, after)));
             }
             progress?.Report(new DistillationProgress(DistillationStage.Done, $"done: {result.Steps} updates ({result.Reason})"));
-            return new DistillationResult(student, result, student.TeacherLayers, before, after, initialized, variance);
+            return new DistillationResult(student, result, student.TeacherLayers, before, after, initialized, variance) { FrontEndTraining = frontEnd };
         }
         catch
         {
@@ -276,6 +295,52 @@ public sealed class DistillationBuilder
             foreach (var p in compaction) p.Dispose();
             _teacher.Encoder.to(teacherDevice);
             if (headDevice is not null) _teacher.Head!.to(headDevice);
+        }
+    }
+
+    /// <summary>Stage 1 of the front-end distillation: the student's encoder inside a stage-1 student
+    /// (<see cref="StudentPresets.FrontEndStage"/>: one projection from its hidden_states[0] to the teacher's), only
+    /// <see cref="DistillationStudent.FrontEndParameters"/> trained; the encoder keeps the result.</summary>
+    private TrainingResult RunFrontEndStage(DistillationStudent student, FrontEndDistillationOptions fe, Manifest train, Device device,
+        IProgress<DistillationProgress>? progress, CancellationToken ct)
+    {
+        var o = Options;
+        // Shares the student's encoder: only the stage's own heads are disposed afterwards, never the wrapper.
+        var stage = new DistillationStudent(StudentPresets.FrontEndStage(student.Config), student.Encoder);
+        try
+        {
+            stage.Heads.to(device);
+            var trained = stage.FrontEndParameters();
+            var names = stage.named_parameters().Where(p => trained.Any(x => ReferenceEquals(x, p.parameter))).Select(p => p.name).ToHashSet(StringComparer.Ordinal);
+            var objective = new DistillationObjective(_teacher, stage, new DistillationLossOptions { Regression = fe.Loss });
+            var module = new TrainableModule("student", stage) { TrainParameter = names.Contains };
+            var runConfig = new Dictionary<string, string>(o.Trainer.RunConfig, StringComparer.Ordinal)
+            {
+                ["distillation.stage"] = "front-end",
+                ["distillation.student"] = stage.Config.ToJson(),
+                ["distillation.loss"] = fe.Loss.ToString(),
+            };
+            var options = o.Trainer with
+            {
+                MaxSteps = fe.Steps, LearningRate = fe.LearningRate ?? o.Trainer.LearningRate, RunConfig = runConfig, Device = device,
+                CheckpointDirectory = o.Trainer.CheckpointDirectory is { } dir ? Path.Combine(dir, "frontend") : null,
+                ValidateEvery = 0, EarlyStoppingPatience = null,
+            };
+            var source = new AudioLoaderBatchSource(new AudioLoader(new AudioDataset(train), o.Loader));
+            progress?.Report(new DistillationProgress(DistillationStage.FrontEnd, string.Create(CultureInfo.InvariantCulture,
+                $"front-end stage: {names.Count} tensors of the {student.Config.Encoder.FrontEnd.Kind} front-end and its projection learn the teacher's hidden_states[0] for {fe.Steps} updates")));
+            TrainingResult result;
+            using (var trainer = new Trainer<AudioBatch>([module], objective, source, options))
+            {
+                var p = progress is null ? null : new SyncProgress<TrainingProgress>(t => progress.Report(new DistillationProgress(DistillationStage.FrontEnd, "front-end stage: " + t, t)));
+                result = trainer.Run(p, ct);
+            }
+            progress?.Report(new DistillationProgress(DistillationStage.FrontEnd, $"front-end stage: done, {result.Steps} updates ({result.Reason})"));
+            return result;
+        }
+        finally
+        {
+            stage.Heads.Dispose();
         }
     }
 

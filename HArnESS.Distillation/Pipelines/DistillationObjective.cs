@@ -53,7 +53,8 @@ public sealed class DistillationObjective : ITrainingObjective<AudioBatch>
             _codebook = teacher.GetCodebook();
         }
         _compaction = compaction;
-        _teacherLayers = student.TeacherLayers.Append(teacher.Encoder.NumLayers).Distinct().ToArray();
+        // The teacher runs only as deep as needed: its last layer only for the discriminative loss.
+        _teacherLayers = (_discriminative is null ? student.TeacherLayers : student.TeacherLayers.Append(teacher.Encoder.NumLayers)).Distinct().ToArray();
     }
 
     /// <summary>The teacher.</summary>

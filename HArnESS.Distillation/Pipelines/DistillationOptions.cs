@@ -29,6 +29,11 @@ public sealed record DistillationOptions
     /// <summary>Utterances of the training corpus the compaction PCA is fitted on (the first ones; default 200).</summary>
     public int CompactionUtterances { get; init; } = 200;
 
+    /// <summary>Wang et al.'s front-end distillation before the usual losses: stage 1 trains only the student's
+    /// front-end (through a projection) to match the teacher's <c>hidden_states[0]</c> for
+    /// <see cref="FrontEndDistillationOptions.Steps"/> updates; null (default) = no stage 1.</summary>
+    public FrontEndDistillationOptions? FrontEndDistillation { get; init; }
+
     /// <summary>The training manifest (fairseq <c>.tsv</c>). Required.</summary>
     public string TrainManifest { get; init; } = "";
 
@@ -54,6 +59,7 @@ public sealed record DistillationOptions
         errors.Require(TeacherLayers is null || TeacherLayers.Count > 0, nameof(TeacherLayers), "TeacherLayers must name at least one layer.");
         errors.Require(CompactComponents is null or >= 1, nameof(CompactComponents), $"CompactComponents must be at least 1, got {CompactComponents}.");
         errors.Require(CompactionUtterances >= 1, nameof(CompactionUtterances), $"CompactionUtterances must be at least 1, got {CompactionUtterances}.");
+        FrontEndDistillation?.Validate(errors);
         if (Loss is null) errors.Add(nameof(Loss), "Loss must not be null.");
         else Loss.Validate(errors);
         Collect(errors, nameof(Trainer), Trainer is null ? null : Trainer.Validate);

@@ -14,6 +14,10 @@ public enum DistillationStage
 
     /// <summary>Finished.</summary>
     Done,
+
+    /// <summary>Stage 1 of the front-end distillation (<see cref="DistillationOptions.FrontEndDistillation"/>): one
+    /// report per update, as <see cref="Training"/>.</summary>
+    FrontEnd,
 }
 
 /// <summary>Progress of a distillation run.</summary>

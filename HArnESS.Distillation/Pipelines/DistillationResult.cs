@@ -16,4 +16,9 @@ namespace HArnESS.Distillation.Pipelines;
 /// <param name="CompactionVariance">Per predicted layer, the share of the teacher layer's variance its PCA keeps; null without compaction.</param>
 public sealed record DistillationResult(DistillationStudent Student, TrainingResult Training, IReadOnlyList<int> TeacherLayers,
     IReadOnlyList<double>? CosineBefore, IReadOnlyList<double>? CosineAfter, IReadOnlyList<string> InitializedFromTeacher,
-    IReadOnlyList<double>? CompactionVariance);
+    IReadOnlyList<double>? CompactionVariance)
+{
+    /// <summary>Stage 1 of the front-end distillation when <see cref="DistillationOptions.FrontEndDistillation"/> was
+    /// set (its trainer's result, resumed like the main run), else null.</summary>
+    public TrainingResult? FrontEndTraining { get; init; }
+}

@@ -31,6 +31,18 @@ public sealed record SelfDistillationManifest
     /// <summary>The finished iterations, in order.</summary>
     public IReadOnlyList<SelfDistillationIteration> Iterations { get; init; } = [];
 
+    /// <summary>The students distilled from the final teacher (<see cref="StudentDistillationPipeline"/>), in order;
+    /// empty when none were asked for or none has finished. A rerun skips a student whose record carries the
+    /// signature the current teacher and options give (and whose student folder is there).</summary>
+    public IReadOnlyList<DistilledStudent> Students { get; init; } = [];
+
+    /// <summary>This manifest with <paramref name="iterations"/>; the students are kept only while their records
+    /// still fit (a student's signature chains the final iteration's, so changed iterations make them stale anyway).</summary>
+    internal SelfDistillationManifest WithIterations(IReadOnlyList<SelfDistillationIteration> iterations) => this with { Iterations = iterations };
+
+    /// <summary>The record of the student named <paramref name="name"/>, or null.</summary>
+    public DistilledStudent? Student(string name) => Students.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));
+
     /// <summary>Reads <c>pipeline.json</c> from a run folder or the file itself; null when there is none yet.</summary>
     /// <exception cref="HArnessFormatException">The file is not a pipeline manifest of a known version.</exception>
     public static SelfDistillationManifest? TryLoad(string folderOrFile)
@@ -80,3 +92,26 @@ public sealed record SelfDistillationManifest
 public sealed record SelfDistillationIteration(int Iteration, string Signature, string Folder, string Features, int Clusters, double LabelRate,
     string Targets, string ValidLabels, string Model, long Steps, double FinalLoss, double MaskedAccuracy, long MaskedFrames, double Chance,
     double MajorityRate);
+
+/// <summary>One student distilled into the run folder by <see cref="StudentDistillationPipeline"/>.</summary>
+/// <param name="Name">Its name ("hs", "hst", …).</param>
+/// <param name="Signature">Hash of everything that decides it (the teacher's signature, its config, the losses,
+/// initialisation, front-end stage, trainer, loaders, corpus and seed).</param>
+/// <param name="Folder">Its folder (<c>students/{name}-{signature}</c>: <c>checkpoints/</c>, <c>student/</c>,
+/// <c>report.json</c>), relative to the run folder.</param>
+/// <param name="Student">The saved student (<c>DistillationStudent.Load</c>; its encoder alone loads with
+/// <c>SpeechEncoder.Load</c>), relative to the run folder.</param>
+/// <param name="TeacherLayers">The predicted teacher layers, in head order.</param>
+/// <param name="Parameters">The student's parameters without its heads (what remains after distillation).</param>
+/// <param name="Steps">Updates trained (stage 2, the whole student).</param>
+/// <param name="FrontEndSteps">Updates of the front-end stage, 0 without one.</param>
+/// <param name="FirstRegression">Mean regression loss of the first 10 updates.</param>
+/// <param name="FinalRegression">Mean regression loss of the last 10 updates.</param>
+/// <param name="FirstKl">Mean discriminative (KL) loss of the first 10 updates, or null without it.</param>
+/// <param name="FinalKl">Mean discriminative loss of the last 10 updates, or null.</param>
+/// <param name="CosineBefore">Per predicted layer, the held-out cosine similarity to the teacher of the untrained
+/// (initialised) student, or null without a held-out manifest.</param>
+/// <param name="CosineAfter">The same after training, or null.</param>
+public sealed record DistilledStudent(string Name, string Signature, string Folder, string Student, IReadOnlyList<int> TeacherLayers,
+    long Parameters, long Steps, long FrontEndSteps, double FirstRegression, double FinalRegression, double? FirstKl, double? FinalKl,
+    IReadOnlyList<double>? CosineBefore, IReadOnlyList<double>? CosineAfter);

@@ -71,6 +71,13 @@ public sealed record SelfDistillationOptions
     /// before iteration i's model is built) and of the held-out masks (default 1).</summary>
     public long Seed { get; init; } = 1;
 
+    /// <summary>Students distilled from the final iteration's model (the HL teacher, with its codebook) after the last
+    /// iteration, into the same run folder and <c>pipeline.json</c>: by default HS and HST with regression +
+    /// discriminative loss (<see cref="StudentDistillationOptions"/>; its empty manifests take
+    /// <see cref="TrainManifest"/> and <see cref="ValidManifest"/>, its folder is <see cref="OutputDir"/>); null
+    /// (default) = iterations only. A rerun skips finished students and resumes an unfinished one.</summary>
+    public StudentDistillationOptions? Students { get; init; }
+
     /// <summary>Receives stage starts, reuses, fits and the trainer's logs.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
@@ -116,6 +123,22 @@ public sealed record SelfDistillationOptions
         Collect(e, nameof(TrainLoader), TrainLoader is null ? null : TrainLoader.Validate);
         Collect(e, nameof(ValidLoader), ValidLoader is null ? null : ValidLoader.Validate);
         e.Require(FinalDim >= 1, nameof(FinalDim), $"FinalDim must be at least 1, got {FinalDim}.");
+        if (Students is not null)
+        {
+            Students.Validate(e, standalone: false, prefix: nameof(Students));
+            if (Encoder is not null && Students.Students is { } specs)
+                for (var i = 0; i < specs.Count; i++)
+                {
+                    if (specs[i]?.Config is not { } config) continue;
+                    var inner = new ValidationErrors();
+                    config.Validate(inner);
+                    if (!inner.IsEmpty) continue; // reported above
+                    try { config.ValidateAgainst(Encoder); }
+                    catch (HArnessValidationException ex) { e.AddRange(ex.Errors, $"Students.Students[{i}].Config"); }
+                    if (Students.FrontEndDistillation is not null && Encoder.FrontEnd is not null) FrontEndFrameRate.Check(inner, config.Encoder, Encoder);
+                    e.AddRange(inner.Errors, $"Students.Students[{i}]");
+                }
+        }
         e.Require(LoggerFactory is not null, nameof(LoggerFactory), "LoggerFactory must not be null.");
         e.ThrowIfAny(nameof(SelfDistillationOptions));
     }

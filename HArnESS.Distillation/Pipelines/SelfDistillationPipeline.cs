@@ -87,12 +87,26 @@ public static class SelfDistillationPipeline
 
             var (record, fitted, steps, resumed) = RunIteration(o, train, valid, i, signature, outDir, folder, previousModel, Report, log, ct);
             records = records.Where(r => r.Iteration < i).Append(record).ToList();
-            new SelfDistillationManifest { Iterations = records }.Save(manifestPath);
+            (SelfDistillationManifest.TryLoad(manifestPath) ?? new SelfDistillationManifest()).WithIterations(records).Save(manifestPath);
             results.Add(new SelfDistillationIterationResult(record, false, fitted, steps, resumed));
             previousSignature = signature;
             previousModel = Path.Combine(outDir, record.Model);
         }
-        return new SelfDistillationResult(outDir, results, previousModel!);
+        StudentDistillationResult? students = null;
+        if (o.Students is { } so)
+        {
+            ct.ThrowIfCancellationRequested();
+            var finalSignature = results[^1].Record.Signature;
+            using var teacher = Students.DistillationTeacher.Load(previousModel!);
+            var specs = so.Students ?? StudentDistillationOptions.DefaultStudents(teacher.Config);
+            var trainPath = string.IsNullOrEmpty(so.TrainManifest) ? o.TrainManifest : so.TrainManifest;
+            var validPath = so.ValidManifest ?? o.ValidManifest;
+            var plans = StudentDistillationPipeline.Plans(teacher, so with { LoggerFactory = o.LoggerFactory }, specs, trainPath, validPath);
+            var sp = progress is null ? null : new SyncProgress<StudentDistillationProgress>(p =>
+                progress.Report(new SelfDistillationProgress(o.Iterations, o.Iterations, SelfDistillationStage.Students, p.Message, p.Reused)));
+            students = StudentDistillationPipeline.Run(plans, specs, "self-distillation " + finalSignature, so, outDir, sp, log, ct);
+        }
+        return new SelfDistillationResult(outDir, results, previousModel!) { Students = students };
     }
 
     private static (SelfDistillationIteration Record, bool FittedKMeans, long Steps, long? Resumed) RunIteration(

@@ -17,6 +17,10 @@ public enum SelfDistillationStage
 
     /// <summary>The iteration is finished (or was finished before and is skipped).</summary>
     Done,
+
+    /// <summary>The students distilled from the final model (<see cref="SelfDistillationOptions.Students"/>); reported
+    /// with the last iteration's number.</summary>
+    Students,
 }
 
 /// <summary>Progress of <see cref="SelfDistillationPipeline.RunAsync"/>.</summary>

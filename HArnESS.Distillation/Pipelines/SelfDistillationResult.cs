@@ -10,8 +10,12 @@ public sealed record SelfDistillationResult(string OutputDir, IReadOnlyList<Self
     /// <summary>k-means fits this call ran (0 on a rerun of a finished run).</summary>
     public int KMeansFits => Iterations.Count(i => i.FittedKMeans);
 
-    /// <summary>Training updates this call ran (0 on a rerun of a finished run).</summary>
-    public long StepsTrained => Iterations.Sum(i => i.StepsTrained);
+    /// <summary>Training updates this call ran, students included (0 on a rerun of a finished run).</summary>
+    public long StepsTrained => Iterations.Sum(i => i.StepsTrained) + (Students?.StepsTrained ?? 0);
+
+    /// <summary>The students distilled from <see cref="FinalModel"/> when <see cref="SelfDistillationOptions.Students"/>
+    /// was set, else null.</summary>
+    public StudentDistillationResult? Students { get; init; }
 }
 
 /// <summary>One iteration's outcome in this call.</summary>
