@@ -32,6 +32,7 @@ public sealed class OnnxInt8AccuracyTests
             Steps = 150,
             AsrSteps = 60,
         });
+        TestContext.Progress.WriteLine(_report.ToMarkdown());
     }
 
     [OneTimeTearDown]
@@ -52,8 +53,10 @@ public sealed class OnnxInt8AccuracyTests
     [Test]
     public void OnnxFp32ReproducesTheTorchSharpHeads()
     {
+        // The export parity tests bound this at 1e-4 on their inputs; over the 940 demo frames the in-graph fbank's own
+        // error (up to 8.4e-5 against Fbank) carries through: 9e-5 measured with seed 5.
         foreach (var l in _report.Layers)
-            Assert.That(l.MaxAbsFp32VsTorchSharp, Is.LessThanOrEqualTo(1e-4), $"hidden state {l.Layer}");
+            Assert.That(l.MaxAbsFp32VsTorchSharp, Is.LessThanOrEqualTo(2e-4), $"hidden state {l.Layer}");
         // The same decisions up to float rounding: at most one utterance (SV: an EER step of 0.02) apart.
         foreach (var t in _report.Tasks)
             Assert.That(t.OnnxFp32, Is.EqualTo(t.TorchSharp).Within(t.Task == "sv" ? 0.02 : 1.0 / t.TestItems), t.Task);
@@ -116,5 +119,17 @@ public sealed class OnnxInt8AccuracyTests
         Assert.That(stdout.Result, Does.Contain($"transcript: \"{expected.Transcripts![0]}\""));
         Assert.That(stdout.Result, Does.Contain($"label: {emotion} ("));
         Assert.That(stdout.Result, Does.Contain("Int8Dynamic"));
+        // Its output folder holds ONNX Runtime and HArnESS.Inference, nothing of TorchSharp or libtorch.
+        var files = Directory.GetFiles(SampleBin(), "*", SearchOption.AllDirectories);
+        Assert.That(files.Select(Path.GetFileName), Has.Some.EqualTo("Microsoft.ML.OnnxRuntime.dll"));
+        Assert.That(files.Where(f => Path.GetFileName(f).Contains("torch", StringComparison.OrdinalIgnoreCase)), Is.Empty);
     }
+
+    private static string SampleBin() => Path.Combine(TestPaths.RepoRoot, "samples", "OnnxInference", "bin",
+#if DEBUG
+        "Debug",
+#else
+        "Release",
+#endif
+        "net10.0");
 }
