@@ -29,7 +29,8 @@ namespace HArnESS.Samples.OnnxAccuracy;
 /// <c>sv_trials.txt</c>; CER on <c>test.wrd</c>) from TorchSharp, ORT fp32 and ORT int8, the share of decisions int8
 /// keeps, and the per-frame cosine of every hidden state int8 vs fp32.</item>
 /// </list>
-/// Tensor work runs on the caller's thread. The encoder is put in eval mode for the run and its mode restored.
+/// Tensor work runs on the caller's thread. The encoder is put in eval mode for the run and its mode restored; torch's
+/// global generator is seeded with <see cref="Int8AccuracyOptions.Seed"/> before each head is built.
 /// </summary>
 public static class Int8Accuracy
 {
