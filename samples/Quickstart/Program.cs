@@ -1,146 +1,164 @@
-// HArnESS quickstart: the pipeline so far, end to end, on the bundled demo corpus (data/demo).
-//   runtime → corpus + loader → Fbank → iteration-1 targets (MFCC-39 → k-means) → teacher (load or build, save, reload)
-//   → iteration-2 targets (teacher layer → PCA → k-means) → an Fbank-front-end student sized against the teacher.
-// Usage: dotnet run --project samples/Quickstart -c Release -- [--corpus data/demo] [--out runs/quickstart]
-//        [--teacher PATH (HF folder, .safetensors, .bin, fairseq .pt)] [--layer N] [--device auto|cpu|cuda[:N]]
-//        [--runtime-only]
+// HArnESS quickstart: the whole recipe on the bundled demo corpus (data/demo), on CPU (CUDA when present).
+//   1. teacher: two iterations of masked pre-training (MFCC-39 k-means, then its own PCA-compacted layer k-means),
+//      or --teacher PATH;
+//   2. students HS, HST and an fbank-front-end student distilled from it (regression + discriminative loss,
+//      initialised from the teacher), saved as model.safetensors + config.json;
+//   3. size, MACs and real-time factor of every model with TorchSharp and, exported to ONNX (fp32, int8), with ONNX Runtime;
+//   4. ASR, SER, DID, KWS and SV on every model, and KWS + SV multi-task vs single-task vs frozen;
+//   5. one comparison table, report.json, PNG loss curves and comparison charts in the output folder.
+// Usage: dotnet run --project samples/Quickstart -c Release -- [--corpus DIR] [--train TSV] [--valid TSV]
+//        [--teacher PATH] [--device auto|cpu|cuda[:N]] [--steps N] [--out DIR] [--smoke] [--runtime-only]
 using System.Diagnostics;
 using System.Globalization;
 using HArnESS.Checkpoints;
 using HArnESS.Data;
-using HArnESS.Distillation.Targets;
 using HArnESS.Encoders;
-using HArnESS.Features;
 using HArnESS.Runtime;
+using HArnESS.Samples.Quickstart;
 using TorchSharp;
 using static TorchSharp.torch;
 
-string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
-
-var info = HArnessRuntime.Initialize(new RuntimeOptions
-{
-    Device = args.Contains("--device") ? ComputeDevice.Parse(Arg("--device", "auto")) : null,
-    Seed = 1234,
-});
+var o = QuickstartOptions.Parse(args, Console.Error);
+if (o is null) return 2;
+var info = HArnessRuntime.Initialize(new RuntimeOptions { Device = o.Device, Seed = 1234 });
 Console.WriteLine($"HArnESS runtime: {info}");
-if (args.Contains("--runtime-only"))
+if (o.RuntimeOnly)
 {
     using var check = arange(1, 4).sum();
     Console.WriteLine($"sum={check.item<long>()}");
     return 0;
 }
 
-var corpus = Path.GetFullPath(Arg("--corpus", FindDemoCorpus()));
-var output = Path.GetFullPath(Arg("--out", Path.Combine("runs", "quickstart")));
-var clock = Stopwatch.StartNew();
-void Step(string text) => Console.WriteLine($"\n[{clock.Elapsed.TotalSeconds,6:F1}s] {text}");
-// One line per finished dump shard and per finished stage (every report carries its units in Message).
-var progress = new Progress<TargetProgress>(p =>
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+var ct = cts.Token;
+var log = new ConsoleLog();
+var stageSeconds = new Dictionary<string, double>(StringComparer.Ordinal);
+var stageClock = Stopwatch.StartNew();
+void EndStage(string name)
 {
-    if (p.Done == p.Total && p.Stage != TargetStage.KMeans || p.Message.StartsWith("kmeans: final", StringComparison.Ordinal) || p.Reused)
-        Console.WriteLine($"         {p.Message}");
-});
+    stageSeconds[name] = Math.Round(stageClock.Elapsed.TotalSeconds, 1);
+    stageClock.Restart();
+}
+Directory.CreateDirectory(o.Output);
+var device = HArnessRuntime.Device;
+var deviceName = device.type == DeviceType.CUDA ? $"cuda:{Math.Max(0, (int)device.index)}" : "cpu";
 
-// 1. The corpus, streamed from disk in padded, length-bucketed batches.
-Step($"Corpus {corpus}");
-var manifest = Manifest.Load(Path.Combine(corpus, "train.tsv"));
-var dataset = new AudioDataset(manifest, labels: [LabelFile.LoadBeside(manifest, "dia"), LabelFile.LoadBeside(manifest, "spk")]);
-var loader = new AudioLoader(dataset, new AudioLoaderOptions { BatchSize = 8, Shuffle = true, Seed = 1 });
-var fbank = new Fbank(FbankOptions.Default80);
-int batches = 0;
-long samples = 0;
-foreach (var batch in loader)
+var train = Manifest.Load(o.TrainManifest);
+var sampleRate = Recipe.Teacher.SampleRate;
+var corpus = new CorpusInfo(train.Count, Math.Round(train.TotalSamples / (double)sampleRate, 2), o.Corpus);
+log.Stage($"Corpus {o.Corpus}: {corpus.Utterances} training utterances, {corpus.Seconds:F1} s; device {deviceName}; " +
+          $"{(o.Smoke ? "smoke run" : "full run")}, {o.Steps} updates per training run → {o.Output}");
+
+// 1. The teacher.
+var teacherStage = TeacherStage.Run(o, log, ct);
+using var teacher = teacherStage.Teacher;
+teacher.Encoder.to(device);
+teacher.Head?.to(device);
+EndStage("teacher");
+
+// 2. The students.
+var students = StudentStage.Run(o, teacher, log, ct);
+EndStage("students");
+try
 {
-    using var scope = NewDisposeScope();
-    using (batch)
+    // 3. Size and speed: TorchSharp, then ONNX Runtime.
+    log.Stage($"Size and speed: parameters, MACs per 10 s, real-time factor on {o.TimedUtterances} test utterances (batch 1), TorchSharp and ONNX Runtime");
+    var audio = SpeedStage.Load(Path.Combine(o.Corpus, "test.tsv"), o.TimedUtterances, sampleRate);
+    var encoders = new List<(string Name, SpeechEncoder Encoder, string? Folder, StudentStage.Result? Student)> { ("teacher", teacher.Encoder, teacherStage.ModelFolder, null) };
+    encoders.AddRange(students.Select(s => (s.Spec.Name, s.Student.Encoder, (string?)s.Folder, (StudentStage.Result?)s)));
+    var speed = encoders.ToDictionary(e => e.Name, e => SpeedStage.RealTimeFactor(e.Encoder, audio));
+    foreach (var (name, rtf) in speed) log.Detail(string.Create(CultureInfo.InvariantCulture, $"{name}: TorchSharp RTF {rtf:F4} over {audio.Seconds:F1} s of audio"));
+    EndStage("speed");
+    var onnx = new Dictionary<string, OnnxInfo>(StringComparer.Ordinal);
+    var onnxFiles = new List<string>();
+    foreach (var (name, encoder, folder, _) in encoders)
     {
-        var (features, frames) = fbank.Compute(batch.Waveforms, batch.Lengths);
-        if (batches == 0)
-            Console.WriteLine($"         first batch: waveforms {Shape(batch.Waveforms)} → Fbank {Shape(features)}, frames {string.Join(",", frames.data<long>().ToArray())}");
-        batches++;
-        samples += batch.Lengths.sum().item<long>();
+        var (onnxInfo, files) = OnnxStage.Run(name, encoder, folder, audio, o.Output, log);
+        onnx[name] = onnxInfo;
+        onnxFiles.AddRange(files);
     }
-}
-Console.WriteLine($"         {manifest.Count} utterances, {samples / 16000.0:F1} s of speech in {batches} batches; " +
-                  $"{dataset.Labels["dia"].Classes.Count} dialects, {dataset.Labels["spk"].Classes.Count} speakers");
+    EndStage("onnx");
 
-// 2. Iteration 1 of the HuBERT recipe: MFCC + Δ + ΔΔ (39-d) → k-means → unit labels.
-Step("Iteration-1 targets: MFCC-39 → k-means (K = 50)");
-using (var iteration1 = await TargetGenerator.From(manifest).Mfcc39().KMeans(50, o => o with { Seed = 1 })
-           .Into(Path.Combine(output, "iter1")).FitAsync(progress))
-{
-    Console.WriteLine($"         {iteration1.Fit.Rows} frames, mean inertia {iteration1.Fit.MeanInertia:F2}, labels → {iteration1.LabelPath}");
-}
-
-// 3. The teacher: a real checkpoint when given, else a small HuBERT-shaped encoder, saved and loaded back in HF layout.
-SpeechEncoder teacher;
-if (args.Contains("--teacher"))
-{
-    Step($"Teacher from {Arg("--teacher", "")}");
-    teacher = SpeechEncoder.Load(Arg("--teacher", ""));
-}
-else
-{
-    Step("Teacher: no checkpoint given (--teacher PATH); building a small HuBERT-shaped encoder with random weights");
-    using var built = SpeechEncoder.Create()
-        .WithCnnFrontEnd(ConvStack.Wav2Vec2)
-        .WithTransformer(layers: 4, dim: 256, heads: 4, ffn: 1024)
-        .PostLayerNorm()
-        .Build();
-    var teacherDir = Path.Combine(output, "teacher");
-    built.Save(teacherDir);
-    teacher = SpeechEncoder.Load(teacherDir);
-    Console.WriteLine($"         saved to {teacherDir} (model.safetensors + config.json) and loaded back");
-}
-teacher.to(HArnessRuntime.Device);
-var layer = int.Parse(Arg("--layer", Math.Max(1, teacher.NumLayers * 3 / 4).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-Console.WriteLine($"         {teacher.NumLayers} layers × {teacher.HiddenSize}, {teacher.CountParameters():N0} parameters; using layer {layer}");
-
-// 4. Iteration 2: teacher layer → PCA (HArnESS's compacted supervision) → k-means → unit labels.
-Step($"Iteration-2 targets: teacher layer {layer} → PCA (95% of the variance) → k-means (K = 50)");
-using (var iteration2 = await TargetGenerator.From(manifest).Layer(teacher, layer).Pca(0.95).KMeans(50, o => o with { Seed = 1 })
-           .Into(Path.Combine(output, "iter2")).FitAsync(progress))
-{
-    Console.WriteLine($"         {iteration2.Fit.Rows} frames, {iteration2.Pca!.ComponentCount} of {teacher.HiddenSize} dims kept, " +
-                      $"mean inertia {iteration2.Fit.MeanInertia:F2}, labels → {iteration2.LabelPath}");
-}
-
-// 5. A shallow, thin student with the Fbank front-end (Wang et al.), sized against the teacher on 10 s of audio.
-Step("Student: Fbank front-end, 2 layers × 192");
-using var student = SpeechEncoder.Create()
-    .WithFbankFrontEnd(melBins: 80, stack: 2, projectionDim: 192)
-    .WithTransformer(layers: 2, dim: 192, heads: 4, ffn: 768)
-    .PostLayerNorm()
-    .Build();
-student.to(HArnessRuntime.Device);
-const int tenSeconds = 160_000;
-Console.WriteLine($"         teacher {teacher.CountParameters():N0} params, {teacher.CountMacs(tenSeconds) / 1e9:F1} GMAC per 10 s");
-Console.WriteLine($"         student {student.CountParameters():N0} params, {student.CountMacs(tenSeconds) / 1e9:F1} GMAC per 10 s");
-using (no_grad())
-using (var scope = NewDisposeScope())
-{
-    student.eval();
-    var first = loader.First();
-    using (first)
+    // 4. Downstream tasks on every model, then the multi-task comparison on HS.
+    var tasks = new Dictionary<string, TaskMetrics>(StringComparer.Ordinal);
+    foreach (var (name, encoder, _, _) in encoders)
     {
-        var outputs = student.Forward(first.Waveforms.to(HArnessRuntime.Device), first.Lengths.to(HArnessRuntime.Device));
-        Console.WriteLine($"         hidden states: {outputs.HiddenStates.Count} × {Shape(outputs.HiddenStates[^1])}");
+        log.Stage($"Downstream on {name} (frozen upstream, weighted layer sum): ASR, SER, DID, KWS, SV");
+        tasks[name] = DownstreamStage.Run(name, encoder, o, log, ct).Metrics;
     }
+    EndStage("downstream");
+    var hs = students.First(s => s.Spec.Name == "HS");
+    log.Stage("Multi-task KWS + SV on HS: joint fine-tuning vs single-task fine-tuning vs frozen");
+    var multitask = DownstreamStage.MultiTask("HS", () => (SpeechEncoder)SpeechEncoder.Load(hs.Folder).to(device), tasks["HS"], o, log, ct);
+    EndStage("multitask");
+
+    // 5. Table, plots, report.
+    var teacherRtf = speed["teacher"];
+    var models = encoders.Select(e => new ModelInfo
+    {
+        Name = e.Name,
+        Parameters = e.Encoder.CountParameters(includeMaskEmbedding: false),
+        GmacsPer10s = Math.Round(EncoderCost.CountMacs(e.Encoder.Config, 10 * sampleRate) / 1e9, 4),
+        RealTimeFactor = speed[e.Name],
+        SpeedupVsTeacher = teacherRtf / speed[e.Name],
+        LayerCosineToTeacher = e.Student?.Outcome.CosineAfter,
+        LayerCosineBefore = e.Student?.Outcome.CosineBefore,
+        TeacherLayers = e.Student?.Outcome.TeacherLayers,
+        InitializedFromTeacher = e.Student?.Outcome.InitializedFromTeacher.Count,
+        Tasks = tasks[e.Name],
+        FrontEnd = e.Encoder.Config.FrontEnd.GetType().Name.Replace("FrontEndConfig", "", StringComparison.Ordinal).Replace("Config", "", StringComparison.Ordinal),
+        Layers = e.Encoder.NumLayers,
+        Width = e.Encoder.HiddenSize,
+        Onnx = onnx[e.Name],
+    }).ToArray();
+    var chance = DownstreamStage.Chance(o.Corpus);
+    log.Stage("Comparison (metrics in %; RTF = compute s per audio s, batch 1; speed-up = teacher RTF / model RTF)");
+    Console.WriteLine(ComparisonTable.Render(models, chance));
+    Console.WriteLine(ComparisonTable.Render(multitask));
+    var histories = students.Select(s => ($"distill-{s.Spec.Name}", s.Outcome.Training.History)).ToArray();
+    var plots = QuickstartCharts.LossCurves(o.Output, teacherStage.LossCsvs, histories).Concat(QuickstartCharts.Comparisons(o.Output, models)).ToArray();
+    var savedModels = students.Select(s => Path.GetRelativePath(o.Output, s.Folder)).ToList();
+    if (teacherStage.ModelFolder is { } tf) savedModels.Insert(0, Path.GetRelativePath(o.Output, tf));
+    EndStage("report");
+    var report = new QuickstartReport
+    {
+        Corpus = corpus with { Path = o.Corpus },
+        Device = deviceName,
+        ElapsedSeconds = Math.Round(log.Elapsed.TotalSeconds, 1),
+        Iterations = teacherStage.Iterations,
+        Models = models,
+        MultiTask = multitask,
+        Artifacts = new ArtifactsInfo(plots, savedModels, onnxFiles),
+        Smoke = o.Smoke,
+        Steps = o.Steps,
+        TeacherSource = teacherStage.Source,
+        Chance = chance,
+        StageSeconds = stageSeconds,
+    };
+    var reportPath = ReportWriter.Write(report, o.Output);
+    foreach (var m in models.Where(m => m.Name != "teacher"))
+    {
+        var beats = m.Parameters < models[0].Parameters && m.RealTimeFactor < models[0].RealTimeFactor;
+        log.Detail($"{m.Name}: {(beats ? "smaller and faster than the teacher" : "NOT both smaller and faster than the teacher")}");
+    }
+    foreach (var m in models)
+    {
+        var t = m.Tasks;
+        string[] below =
+        [
+            .. t.Asr.Cer < chance.Asr.Cer ? Array.Empty<string>() : ["ASR"],
+            .. t.Ser.Ua > chance.Ser.Ua ? Array.Empty<string>() : ["SER"],
+            .. t.Did.Accuracy > chance.Did.Accuracy ? Array.Empty<string>() : ["DID"],
+            .. t.Kws.Accuracy > chance.Kws.Accuracy ? Array.Empty<string>() : ["KWS"],
+            .. t.Sv.Eer < chance.Sv.Eer ? Array.Empty<string>() : ["SV"],
+        ];
+        log.Detail($"{m.Name}: {(below.Length == 0 ? "beats chance on every task" : "does NOT beat chance on " + string.Join(", ", below))}");
+    }
+    log.Stage($"Done in {log.Elapsed.TotalSeconds:F0} s: {reportPath}, {plots.Length} plots in {Path.Combine(o.Output, "plots")}, students in {Path.Combine(o.Output, "models")}");
+    return 0;
 }
-var studentDir = Path.Combine(output, "student");
-student.Save(studentDir);
-Console.WriteLine($"         saved to {studentDir}");
-teacher.Dispose();
-
-Step("Done.");
-return 0;
-
-static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
-
-static string FindDemoCorpus()
+finally
 {
-    foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "data", "demo", "train.tsv"))) return Path.Combine(dir.FullName, "data", "demo");
-    throw new DirectoryNotFoundException("data/demo/train.tsv was not found above the current folder; pass --corpus DIR.");
+    foreach (var s in students) s.Student.Dispose();
 }
