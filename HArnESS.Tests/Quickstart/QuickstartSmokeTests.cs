@@ -28,7 +28,7 @@ public sealed class QuickstartSmokeTests
         var quickstart = Path.Combine(AppContext.BaseDirectory, "Quickstart.dll");
         Assert.That(File.Exists(quickstart), Is.True, $"the Quickstart sample is built beside the tests: {quickstart}");
         var (code, text) = DotnetProcess.Run(TestPaths.RepoRoot, [quickstart, "--smoke", "--device", "cpu", "--out", _output],
-            new Dictionary<string, string?> { [HArnESS.Runtime.RuntimeOptions.DeviceVariable] = "cpu" }, timeoutMs: 900_000);
+            new Dictionary<string, string?> { [HArnESS.Runtime.RuntimeOptions.DeviceVariable] = "cpu" }, timeoutMs: 1_800_000);
         _console = text;
         Assert.That(code, Is.EqualTo(0), $"the quickstart failed:\n{text}");
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_output, "report.json")));
