@@ -1,7 +1,6 @@
 using HArnESS.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
-using HArnESS.Tensors;
 
 namespace HArnESS.Features;
 
