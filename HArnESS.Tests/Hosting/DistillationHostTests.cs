@@ -17,12 +17,29 @@ public sealed class DistillationHostTests
 
     private const int Sigint = 2;
 
+    [DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static extern IntPtr Signal(int signal, IntPtr handler);
+
+    /// <summary>
+    /// A suite started as a background job (<c>cmd &amp;</c> in a script, as CI runners and nohup do) inherits SIGINT
+    /// ignored, and so would the child: its Ctrl+C handler would never run. Only in that case the test process puts
+    /// SIGINT back to its default, which the child then inherits, as a foreground terminal would have it.
+    /// </summary>
+    private static void RestoreDefaultSigintWhenInheritedIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        var ignored = ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        if ((ignored & (1UL << (Sigint - 1))) != 0)
+            Assert.That(Signal(Sigint, IntPtr.Zero /* SIG_DFL */), Is.Not.EqualTo(new IntPtr(-1)), "signal(SIGINT, SIG_DFL) failed");
+    }
+
     private static string HostDll => Path.Combine(TestPaths.RepoRoot, "samples", "DistillationHost", "bin", DotnetProcess.Configuration, "net10.0", "DistillationHost.dll");
 
     [Test]
     public void SigintLeavesAResumableCheckpointAndTheRerunFinishesFromIt()
     {
         Assert.That(File.Exists(HostDll), Is.True, $"the sample is built with the tests: {HostDll}");
+        RestoreDefaultSigintWhenInheritedIgnored();
         using var temp = TestPaths.NewTempDirectory();
         var output = Path.Combine(temp.Path, "run");
 
