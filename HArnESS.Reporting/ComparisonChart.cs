@@ -37,7 +37,7 @@ public static class ComparisonChart
         if (series.All(s => s.Values.All(double.IsNaN)))
             throw new ArgumentException("Every value is missing (NaN); there is nothing to draw.", nameof(series));
 
-        var plot = new Plot();
+        using var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         var bars = new List<Bar>();
         var groupWidth = series.Count + 1.0; // one empty slot between groups

@@ -22,7 +22,7 @@ public static class LossPlot
         options.Validate();
         if (history.Count == 0) throw new ArgumentException("The loss history is empty; there is nothing to plot.", nameof(history));
         var terms = options.Terms ?? history.TermNames;
-        var plot = new Plot();
+        using var plot = new Plot();
         var drawn = 0;
         foreach (var split in history.Splits)
         {
