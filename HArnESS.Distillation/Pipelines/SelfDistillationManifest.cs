@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using HArnESS.Serialization;
 
 namespace HArnESS.Distillation.Pipelines;
 
@@ -17,13 +15,6 @@ public sealed record SelfDistillationManifest
 
     /// <summary>The format version this library writes and reads.</summary>
     public const int CurrentVersion = 1;
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     /// <summary>Format version (<see cref="CurrentVersion"/>).</summary>
     public int Version { get; init; } = CurrentVersion;
@@ -50,17 +41,7 @@ public sealed record SelfDistillationManifest
         ArgumentException.ThrowIfNullOrEmpty(folderOrFile);
         var path = Directory.Exists(folderOrFile) ? Path.Combine(folderOrFile, FileName) : folderOrFile;
         if (!File.Exists(path)) return null;
-        SelfDistillationManifest? m;
-        try
-        {
-            m = JsonSerializer.Deserialize<SelfDistillationManifest>(File.ReadAllText(path), Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new HArnessFormatException($"'{path}' is not a self-distillation manifest: {ex.Message}", path, ex);
-        }
-        if (m is null || m.Version != CurrentVersion)
-            throw new HArnessFormatException($"'{path}': expected a self-distillation manifest of version {CurrentVersion}, got {m?.Version.ToString() ?? "null"}.", path);
+        var m = VersionedManifestJson.Read<SelfDistillationManifest>(path, "self-distillation manifest", CurrentVersion, x => x.Version);
         return m;
     }
 
@@ -69,7 +50,7 @@ public sealed record SelfDistillationManifest
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+        VersionedManifestJson.Write(path, this);
     }
 }
 

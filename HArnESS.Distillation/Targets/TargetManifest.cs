@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using HArnESS.Serialization;
 
 namespace HArnESS.Distillation.Targets;
 
@@ -17,13 +15,6 @@ public sealed record TargetManifest
 
     /// <summary>The format version this library writes and reads.</summary>
     public const int CurrentVersion = 1;
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     /// <summary>Format version (<see cref="CurrentVersion"/>).</summary>
     public int Version { get; init; } = CurrentVersion;
@@ -69,17 +60,7 @@ public sealed record TargetManifest
         ArgumentException.ThrowIfNullOrEmpty(folderOrFile);
         var path = Directory.Exists(folderOrFile) ? Path.Combine(folderOrFile, FileName) : folderOrFile;
         if (!File.Exists(path)) throw new HArnessDataException($"No target manifest at '{path}'.", path);
-        TargetManifest? m;
-        try
-        {
-            m = JsonSerializer.Deserialize<TargetManifest>(File.ReadAllText(path), Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new HArnessFormatException($"'{path}' is not a target manifest: {ex.Message}", path, ex);
-        }
-        if (m is null || m.Version != CurrentVersion)
-            throw new HArnessFormatException($"'{path}': expected a target manifest of version {CurrentVersion}, got {m?.Version.ToString() ?? "null"}.", path);
+        var m = VersionedManifestJson.Read<TargetManifest>(path, "target manifest", CurrentVersion, x => x.Version);
         return m with { SourcePath = Path.GetFullPath(path) };
     }
 
@@ -96,7 +77,7 @@ public sealed record TargetManifest
     public TargetManifest Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+        VersionedManifestJson.Write(path, this);
         return this with { SourcePath = Path.GetFullPath(path) };
     }
 }
