@@ -12,6 +12,17 @@ internal sealed class RecordingLoggerFactory : ILoggerFactory
         get { lock (_entries) return _entries.ToArray(); }
     }
 
+    /// <summary>The entries so far, and forgets them (for a test that checks one run at a time).</summary>
+    public List<(LogLevel Level, string Category, string Message)> Take()
+    {
+        lock (_entries)
+        {
+            var copy = _entries.ToList();
+            _entries.Clear();
+            return copy;
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void AddProvider(ILoggerProvider provider) { }

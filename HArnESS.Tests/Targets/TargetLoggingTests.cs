@@ -42,13 +42,12 @@ public sealed class TargetLoggingTests
     public async Task EveryStageLogsStartFinishAndReuseWithItsSignature_DroppedUtterancesWarn_KMeansProgressIsDebug()
     {
         var manifest = CorpusWithAShortUtterance();
-        var capture = new CapturingLoggerProvider();
-        using var factory = new ProviderLoggerFactory(capture);
+        using var factory = new RecordingLoggerFactory();
         var plan = TargetGenerator.From(manifest).Mfcc39().Pca(components: 8).KMeans(6, Small).Logging(factory).Into(Path.Combine(_dir, "out"));
 
         using (var first = await plan.FitAsync())
             Assert.That(first.Reused, Is.Empty);
-        var run1 = capture.Take();
+        var run1 = factory.Take();
         string Message(LogLevel level, string category, string startsWith)
         {
             var hits = run1.Where(e => e.Level == level && e.Category == category && e.Message.StartsWith(startsWith, StringComparison.Ordinal)).ToList();
@@ -90,7 +89,7 @@ public sealed class TargetLoggingTests
         // Run again: every stage is reused, and says so with the signature it matched.
         using (var second = await plan.FitAsync())
             Assert.That(second.Reused, Is.EqualTo(new[] { TargetStage.Pca, TargetStage.KMeans, TargetStage.Labels }));
-        var run2 = capture.Take();
+        var run2 = factory.Take();
         Assert.That(run2.Single(e => e.Message.StartsWith("dump: shard 0/1 reused", StringComparison.Ordinal)).Message, Does.Contain(shardSignature));
         Assert.That(run2.Single(e => e.Message.StartsWith("targets: dump reused", StringComparison.Ordinal)).Message,
             Does.Contain(dumpFinished[(dumpFinished.IndexOf("signature ", StringComparison.Ordinal) + 10)..]));
@@ -106,22 +105,21 @@ public sealed class TargetLoggingTests
         var quiet = TargetGenerator.From(manifest).Mfcc39().Pca(components: 8).KMeans(6, Small).Into(Path.Combine(_dir, "quiet"));
         using (var third = await quiet.FitAsync())
             Assert.That(File.ReadAllText(third.LabelPath), Is.EqualTo(File.ReadAllText(Path.Combine(_dir, "out", "test.km"))));
-        Assert.That(capture.Take(), Is.Empty);
+        Assert.That(factory.Take(), Is.Empty);
     }
 
     [Test]
     public void NanFeaturesAndRefusalsAreWarningsBeforeTheNamedError()
     {
         HArnessRuntime.EnsureInitialized();
-        var capture = new CapturingLoggerProvider();
-        using var factory = new ProviderLoggerFactory(capture);
+        using var factory = new RecordingLoggerFactory();
 
         using (var x = torch.randn(50, 4))
         {
             x[7, 2] = torch.tensor(float.NaN);
             var km = new MiniBatchKMeans(new KMeansOptions { Clusters = 3, LoggerFactory = factory }, torch.CPU);
             Assert.Throws<HArnessDataException>(() => km.Fit(x));
-            var w = capture.Take().Single();
+            var w = factory.Take().Single();
             Assert.That(w.Level, Is.EqualTo(LogLevel.Warning));
             Assert.That(w.Message, Does.Contain("k-means refused").And.Contain("row 7"));
         }
@@ -129,20 +127,20 @@ public sealed class TargetLoggingTests
         {
             var km = new MiniBatchKMeans(new KMeansOptions { Clusters = 6, LoggerFactory = factory }, torch.CPU);
             Assert.Throws<HArnessDataException>(() => km.Fit(x));
-            var w = capture.Take().Single();
+            var w = factory.Take().Single();
             Assert.That((w.Level, w.Message), Is.EqualTo((LogLevel.Warning, "k-means refused: K = 6 clusters is larger than the 5 frames to fit")));
         }
         using (var x = torch.randn(20, 4))
         {
             Assert.Throws<HArnessConfigException>(() => Pca.Fit(new TensorFeatureSource(x), new PcaOptions { Components = 5, LoggerFactory = factory }, torch.CPU));
-            var w = capture.Take().Single();
+            var w = factory.Take().Single();
             Assert.That((w.Level, w.Message), Is.EqualTo((LogLevel.Warning, "PCA refused: 5 components requested for 4-dim features")));
         }
 
         // An invalid plan: one warning listing every problem, then the validation error.
         var plan = TargetGenerator.From(TargetsTestData.Demo(2)).Mfcc39().Pca(components: 40).KMeans(100_000).Logging(factory).Into(_dir);
         Assert.Throws<HArnessValidationException>(() => plan.FitAsync());
-        var invalid = capture.Take().Single();
+        var invalid = factory.Take().Single();
         Assert.That(invalid.Level, Is.EqualTo(LogLevel.Warning));
         Assert.That(invalid.Message, Does.StartWith("targets: the plan is invalid (2 problems)").And.Contain("Pca.Components").And.Contain("KMeans.Clusters"));
 
@@ -153,48 +151,5 @@ public sealed class TargetLoggingTests
         Assert.That(new KMeansOptions().LoggerFactory, Is.SameAs(NullLoggerFactory.Instance));
         Assert.That(new PcaOptions().LoggerFactory, Is.SameAs(NullLoggerFactory.Instance));
         Assert.That(new FeatureDumpOptions { OutputDir = _dir }.LoggerFactory, Is.SameAs(NullLoggerFactory.Instance));
-    }
-
-    /// <summary>Keeps every entry any logger of the factory writes (all levels enabled).</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly List<(LogLevel Level, string Category, string Message)> _entries = [];
-
-        /// <summary>The entries so far, and forgets them.</summary>
-        public List<(LogLevel Level, string Category, string Message)> Take()
-        {
-            lock (_entries)
-            {
-                var copy = _entries.ToList();
-                _entries.Clear();
-                return copy;
-            }
-        }
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose() { }
-
-        private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lock (owner._entries) owner._entries.Add((logLevel, category, formatter(state, exception)));
-            }
-        }
-    }
-
-    /// <summary>The smallest factory over one provider (the tests reference only the logging abstractions).</summary>
-    private sealed class ProviderLoggerFactory(ILoggerProvider provider) : ILoggerFactory
-    {
-        public ILogger CreateLogger(string categoryName) => provider.CreateLogger(categoryName);
-
-        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
-
-        public void Dispose() => provider.Dispose();
     }
 }
