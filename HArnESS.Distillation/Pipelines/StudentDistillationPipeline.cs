@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using HArnESS.Checkpoints;
 using HArnESS.Data;
 using HArnESS.Distillation.Students;
+using HArnESS.Distillation.Targets;
 using HArnESS.Serialization;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -185,23 +185,12 @@ public static class StudentDistillationPipeline
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
-    /// <summary>A signature of a teacher in memory: its config, its head's shape and every weight's bytes (float32).</summary>
-    internal static string TeacherSignature(DistillationTeacher teacher)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes("teacher v1\n" + HfConfigJson.ToJson(teacher.Config) + "\n"));
-        var named = teacher.Encoder.named_parameters().Select(p => ("encoder." + p.name, (Tensor)p.parameter))
-            .Concat(teacher.Head is null ? [] : teacher.Head.named_parameters().Select(p => ("head." + p.name, (Tensor)p.parameter)))
-            .Concat(teacher.Encoder.named_buffers().Select(b => ("buffer." + b.name, b.buffer)));
-        foreach (var (name, tensor) in named)
-        {
-            using var scope = NewDisposeScope();
-            hash.AppendData(Encoding.UTF8.GetBytes($"{name} [{string.Join(",", tensor.shape)}]\n"));
-            var values = tensor.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-            hash.AppendData(MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
+    /// <summary>A signature of a teacher in memory: its config and the weights hash (<see cref="ModuleWeightsHash"/>, the
+    /// one the targets pipeline signs dumps with) of its encoder and of its head.</summary>
+    internal static string TeacherSignature(DistillationTeacher teacher) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            "teacher v2\n" + HfConfigJson.ToJson(teacher.Config) + "\nencoder " + ModuleWeightsHash.Compute(teacher.Encoder) +
+            "\nhead " + (teacher.Head is null ? "none" : ModuleWeightsHash.Compute(teacher.Head)))));
 
     private sealed class SyncProgress<T>(Action<T> action) : IProgress<T>
     {
