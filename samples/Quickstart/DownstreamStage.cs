@@ -55,12 +55,13 @@ internal static class DownstreamStage
         return new MultiTaskInfo(joint, single, frozenPair, model);
     }
 
-    /// <summary>Chance levels: ASR CER 1 (an empty transcript), SER/DID/KWS 1 / classes, SV EER 0.5.</summary>
+    /// <summary>Chance levels measured on the corpus (<see cref="DownstreamChance"/>): the best constant transcript's
+    /// CER, the larger of 1 / classes and the test split's majority class, SV EER 0.5; as fractions.</summary>
     public static TaskMetrics Chance(string corpus)
     {
-        double Classes(string file) => 1.0 / Math.Max(1, File.ReadLines(Path.Combine(corpus, file)).Select(l => l.Trim()).Where(l => l.Length > 0).Distinct().Count());
-        return new TaskMetrics(new AsrMetrics(1, 1), new SerMetrics(Classes("train.emo"), Classes("train.emo")), new AccuracyMetric(Classes("train.dia")),
-            new AccuracyMetric(Classes("kws_train.kws")), new EerMetric(0.5));
+        var c = DownstreamChance.Measure(corpus);
+        return new TaskMetrics(new AsrMetrics(c.AsrCer / 100, c.AsrWer / 100), new SerMetrics(c.SerUa / 100, c.SerAccuracy / 100),
+            new AccuracyMetric(c.DidAccuracy / 100), new AccuracyMetric(c.KwsAccuracy / 100), new EerMetric(c.SvEer / 100));
     }
 
     private static TaskMetrics ToMetrics(IReadOnlyList<EvaluationResult> r)

@@ -112,27 +112,6 @@ public sealed class DownstreamMatrixTests
 
     private static string[] Lines(string file) => File.ReadAllLines(Path.Combine(Demo, file));
 
-    /// <summary>Chance accuracy (percent) of a constant answer: the larger of 1/classes and the test set's majority class.</summary>
-    private static double ClassificationChance(string trainLabels, string testLabels)
-    {
-        var classes = Lines(trainLabels).Distinct().Count();
-        var majority = Lines(testLabels).GroupBy(l => l).Max(g => g.Count()) / (double)Lines(testLabels).Length;
-        return 100 * Math.Max(1.0 / classes, majority);
-    }
-
-    /// <summary>CER (percent) of the best constant decoder on the test split: the same output for every utterance,
-    /// either nothing (the all-blank CTC output), the most frequent training transcript or its most frequent character.</summary>
-    internal static double AsrChanceCer()
-    {
-        var train = Lines("train.wrd");
-        var test = Lines("test.wrd");
-        var norm = new CharacterVocabularyOptions().Normalization;
-        var commonTranscript = train.GroupBy(t => t).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
-        var commonChar = train.SelectMany(t => t.Replace(" ", "", StringComparison.Ordinal)).GroupBy(c => c).OrderByDescending(g => g.Count()).First().Key.ToString();
-        return new[] { "", commonTranscript, commonChar }
-            .Min(h => ErrorRates.Character(test, test.Select(_ => h).ToArray(), norm).Percent);
-    }
-
     [TestCase("teacher", false)]
     [TestCase("teacher", true)]
     [TestCase("HST", false)]
@@ -140,10 +119,8 @@ public sealed class DownstreamMatrixTests
     public void EveryTaskBeatsChance(string upstream, bool fineTuned)
     {
         var r = Results(upstream, fineTuned);
-        var asrChance = AsrChanceCer();
-        var ser = ClassificationChance("train.emo", "test.emo");
-        var did = ClassificationChance("train.dia", "test.dia");
-        var kws = ClassificationChance("kws_train.kws", "kws_test.kws");
+        var chance = DownstreamChance.Measure(Demo);
+        var (asrChance, ser, did, kws) = (chance.AsrCer, chance.SerAccuracy, chance.DidAccuracy, chance.KwsAccuracy);
         TestContext.Out.WriteLine($"chance: ASR CER {asrChance:F1} %, SER {ser:F1} %, DID {did:F1} %, KWS {kws:F1} %, SV EER 50 %");
         Assert.Multiple(() =>
         {
@@ -172,7 +149,7 @@ public sealed class DownstreamMatrixTests
         var comparison = DownstreamSuite.CompareMultiTask("HST", () => Fresh("HST"), options);
         var table = comparison.ToMarkdown();
         TestContext.Out.WriteLine(table);
-        var kwsChance = ClassificationChance("kws_train.kws", "kws_test.kws");
+        var kwsChance = DownstreamChance.Measure(Demo).KwsAccuracy;
         Assert.Multiple(() =>
         {
             foreach (var (row, results) in new[] { ("frozen", comparison.Frozen), ("single", comparison.SingleTask), ("joint", comparison.Joint) })
