@@ -16,7 +16,7 @@ internal sealed record QuickstartOptions
           --teacher PATH   use this checkpoint as the teacher (HF folder, .safetensors, .bin, fairseq .pt, a HArnESS
                            model folder) and skip pre-training
           --device D       auto (default: CUDA when present), cpu, cuda, cuda:N
-          --steps N        updates per pre-training iteration and per student (default 200; --smoke: 4)
+          --steps N        updates per pre-training iteration and per student (default 400; --smoke: 4)
           --out DIR        output folder (default runs/quickstart)
           --smoke          the same stages with tiny step counts (a check that everything runs)
           --runtime-only   start the native runtime, print it and exit
@@ -58,7 +58,7 @@ internal sealed record QuickstartOptions
             values[a] = args[++i];
         }
         var smoke = flags.Contains("--smoke");
-        var steps = smoke ? 4 : 200;
+        var steps = smoke ? 4 : 400;
         if (values.TryGetValue("--steps", out var s) && (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out steps) || steps < 1))
         {
             error.WriteLine($"error: --steps must be a positive integer, got '{s}'.");

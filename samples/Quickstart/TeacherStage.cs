@@ -46,7 +46,7 @@ internal static class TeacherStage
             PcaComponents = Recipe.PcaComponents,
             FinalDim = 64,
             KMeans = new() { NInit = o.Smoke ? 1 : 3, MaxIter = o.Smoke ? 10 : 50, Seed = 1 },
-            Pretraining = new MaskedPretrainingOptions { MaskProbability = 0.3 },
+            Pretraining = new MaskedPretrainingOptions { MaskProbability = 0.3, Loss = new() { UnmaskedWeight = Recipe.UnmaskedWeight } },
             Trainer = new TrainerOptions
             {
                 MaxSteps = o.Steps, LearningRate = 2e-3, Schedule = LearningRateSchedule.WarmupLinear(Math.Max(1, o.Steps / 10), 0.1),
