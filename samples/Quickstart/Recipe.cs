@@ -28,7 +28,8 @@ internal static class Recipe
 
     /// <summary>Weight of the cross-entropy on unmasked frames beside the masked ones (HuBERT's <c>pred_nomask_weight</c>,
     /// 0 in its base recipe). With a few hundred updates on two minutes of audio it is what makes the CNN learn the
-    /// spectrum: unmasked frames are supervised by their own MFCC unit, three times as many frames as the masked ones.</summary>
+    /// spectrum: the unmasked frames (about seven in ten at mask probability 0.3; 618 of the 892 held-out frames) are
+    /// supervised by their own unit too.</summary>
     public const double UnmaskedWeight = 1.0;
 
     /// <summary>Principal components iteration 2 keeps of the teacher layer before k-means.</summary>
