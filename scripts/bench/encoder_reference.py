@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--iterations", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (Debian's torch defaults to 1; match the C# run)")
     ap.add_argument("--cases", default="", help="comma-separated model:batch pairs to run, e.g. hubert-base:1 (default: all)")
+    ap.add_argument("--json", help="also write {tool, unit, results: {'model batch': rtf}} here (for scripts/bench/run.py)")
     args = ap.parse_args()
     cases = {tuple(c.split(":")) for c in args.cases.split(",") if c}
     if args.threads:
@@ -84,6 +85,11 @@ def main():
             rows.append(row)
             print(json.dumps(row), flush=True)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.json:
+        import torchaudio
+        with open(args.json, "w") as f:
+            json.dump({"tool": f"torchaudio {torchaudio.__version__}", "unit": "real-time factor",
+                       "results": {f"{r['model']} {r['batch']}": r["mean_ms"] / 1e3 / (r["batch"] * SECONDS) for r in rows}}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ Run: /usr/bin/python3 scripts/bench/run.py --group quick --job short      (a qui
      /usr/bin/python3 scripts/bench/run.py --group features --job medium  (numbers worth reporting)
 Groups: features, frontends, kmeans, pca, and quick (all four); pretraining, distillation, finetuning (one training
 update each, batch 2 x 4 s, audio s/s; steps = all three) and offline (one demo-corpus distillation epoch, offline
-targets against the online teacher: the ratio column is the per-epoch speed-up). --no-reference skips the Python side; --out FILE
+targets against the online teacher: the ratio column is the per-epoch speed-up) and encoder (inference forward of
+the teacher presets and students, 10 s, batch 1 and 8, real-time factor, beside torchaudio's models of the same shapes
+for the cases in ENCODER_REFERENCE_CASES; Debian's torch is slow, so the others have no reference). --no-reference skips the Python side; --out FILE
 writes elsewhere; --provenance TEXT is stored with the file (shown above its README table).
 Every group records the 1-minute load average when it finished; the machine block records CPU model, cores,
 libtorch threads and the load average at the start.
@@ -26,10 +28,14 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PY = "/usr/bin/python3"
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # Groups whose classes bring their own job (Monitoring, 3 iterations) get no --job from the command line.
-OWN_JOB = {"kmeans", "pca", "pretraining", "distillation", "finetuning", "offline"}
+OWN_JOB = {"kmeans", "pca", "pretraining", "distillation", "finetuning", "offline", "encoder"}
 QUICK = ["features", "frontends", "kmeans", "pca"]
 STEPS = ["pretraining", "distillation", "finetuning"]
-KNOWN = QUICK + STEPS + ["offline"]
+KNOWN = QUICK + STEPS + ["offline", "encoder"]
+# torchaudio 0.13 on Debian's generic-BLAS torch needs about a minute per HuBERT-base 10 s pass: batch 1 only.
+ENCODER_REFERENCE_CASES = "hubert-base:1,distilhubert:1,fbank-student:1"
+ENCODER_LABELS = {"hubert-base": "HuBERT-base", "wav2vec2-base": "wav2vec 2.0 base", "distilhubert": "DistilHuBERT",
+                  "fbank-student": "Fbank student (features precomputed)", "subsampler-student": "Subsampler student (features precomputed)"}
 
 
 def cpu_model():
@@ -130,6 +136,22 @@ def step_group(group, job, tmp, cores):
     return out
 
 
+def encoder(job, tmp, with_ref, cores):
+    m = bdn("encoder", job, os.path.join(tmp, "encoder"))
+    ref = reference("encoder_reference.py", ["--threads", str(cores), "--iterations", "3", "--cases", ENCODER_REFERENCE_CASES],
+                    {}, tmp) if with_ref else None
+    out = []
+    for model, label in ENCODER_LABELS.items():
+        for batch in (1, 8):
+            mean = m.get(("Forward", tuple(sorted({"Model": model, "Batch": str(batch)}.items()))))
+            if mean is None:
+                continue
+            r = ref["results"].get(f"{model} {batch}") if ref else None
+            out.append(row("encoder", f"{label} forward, 10 s, batch {batch}, {cores} threads", "real-time factor", False,
+                           mean / 1e9 / (batch * 10), r, ref["tool"] if ref else None))
+    return out
+
+
 def offline(job, tmp, cores):
     m = bdn("offline", job, os.path.join(tmp, "offline"))
     out = []
@@ -177,6 +199,8 @@ def main():
                 rows = step_group(g, a.job, tmp, cores)
             elif g == "offline":
                 rows = offline(a.job, tmp, cores)
+            elif g == "encoder":
+                rows = encoder(a.job, tmp, not a.no_reference, cores)
             elif g == "kmeans":
                 rows = fit_group("kmeans", "kmeans_reference.py", ["3"], "Mini-batch k-means 50k×39, K=100", a.job, tmp,
                                  not a.no_reference)
