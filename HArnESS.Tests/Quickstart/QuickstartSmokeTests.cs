@@ -151,4 +151,44 @@ public sealed class QuickstartSmokeTests
         using var output = encoder.Forward(torch.randn(1, 16000));
         Assert.That(output.LastHiddenState.shape, Is.EqualTo(new long[] { 1, encoder.OutputFrames(16000), encoder.HiddenSize }));
     }
+
+    /// <summary><c>--teacher PATH</c> with the folder the smoke run pre-trained: no pre-training, the same students and
+    /// tasks, and the report says where the teacher came from.</summary>
+    [Test]
+    public void AGivenTeacherSkipsPretrainingAndFeedsTheSameStages()
+    {
+        var teacher = Path.Combine(_output, _report.GetProperty("teacher_source").GetString()!);
+        Assert.That(Directory.Exists(teacher), Is.True, $"the smoke run's teacher folder: {teacher}");
+        var output = Path.Combine(_dir!.Path, "given-teacher");
+        var (code, text) = RunQuickstart("--smoke", "--device", "cpu", "--teacher", teacher, "--out", output);
+        Assert.That(code, Is.EqualTo(0), $"the quickstart failed:\n{text}");
+        Assert.That(text, Does.Contain("(given; no pre-training)"));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
+        var r = doc.RootElement;
+        Assert.That(r.GetProperty("iterations").GetArrayLength(), Is.Zero);
+        Assert.That(Directory.Exists(Path.Combine(output, "pretraining")), Is.False);
+        Assert.That(r.GetProperty("teacher_source").GetString(), Is.EqualTo(Path.GetFullPath(teacher)));
+        var names = r.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToArray();
+        Assert.That(names, Is.EqualTo(new[] { "teacher", "HS", "HST", "fbank" }));
+        var teacherParameters = r.GetProperty("models")[0].GetProperty("parameters").GetInt64();
+        Assert.That(teacherParameters, Is.EqualTo(_report.GetProperty("models")[0].GetProperty("parameters").GetInt64()), "the same teacher");
+    }
+
+    [TestCase("--teacher", "no/such/checkpoint", "not found")]
+    [TestCase("--steps", "0", "--steps must be a positive integer")]
+    [TestCase("--device", "tpu", "--device 'tpu'")]
+    [TestCase("--bogus", null, "unknown option '--bogus'")]
+    public void BadOptionsAreRefusedByNameBeforeAnythingRuns(string option, string? value, string message)
+    {
+        var output = Path.Combine(_dir!.Path, "refused-" + option.TrimStart('-'));
+        string[] args = value is null ? [option, "--out", output] : [option, value, "--out", output];
+        var (code, text) = RunQuickstart(args);
+        Assert.That(code, Is.EqualTo(2), text);
+        Assert.That(text, Does.Contain(message));
+        Assert.That(Directory.Exists(output), Is.False, "nothing was written");
+    }
+
+    private static (int Code, string Text) RunQuickstart(params string[] args) =>
+        DotnetProcess.Run(TestPaths.RepoRoot, [Path.Combine(AppContext.BaseDirectory, "Quickstart.dll"), .. args],
+            new Dictionary<string, string?> { [HArnESS.Runtime.RuntimeOptions.DeviceVariable] = "cpu" }, timeoutMs: 600_000);
 }
