@@ -22,6 +22,12 @@ internal sealed record QuickstartOptions
           --runtime-only   start the native runtime, print it and exit
         """;
 
+    /// <summary>Updates per training run of the full recipe (<c>--steps</c> default).</summary>
+    public const int DefaultSteps = 400;
+
+    /// <summary>Updates per training run of <c>--smoke</c>.</summary>
+    public const int SmokeSteps = 4;
+
     public required string Corpus { get; init; }
     public required string TrainManifest { get; init; }
     public required string ValidManifest { get; init; }
@@ -58,7 +64,7 @@ internal sealed record QuickstartOptions
             values[a] = args[++i];
         }
         var smoke = flags.Contains("--smoke");
-        var steps = smoke ? 4 : 400;
+        var steps = smoke ? SmokeSteps : DefaultSteps;
         if (values.TryGetValue("--steps", out var s) && (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out steps) || steps < 1))
         {
             error.WriteLine($"error: --steps must be a positive integer, got '{s}'.");

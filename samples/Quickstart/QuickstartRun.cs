@@ -135,7 +135,9 @@ internal static class QuickstartRun
                     .. t.Kws.Accuracy > chance.Kws.Accuracy ? Array.Empty<string>() : ["KWS"],
                     .. t.Sv.Eer < chance.Sv.Eer ? Array.Empty<string>() : ["SV"],
                 ];
-                log.Detail($"{m.Name}: {(below.Length == 0 ? "beats chance on every task" : "does NOT beat chance on " + string.Join(", ", below))}");
+                var verdict = below.Length == 0 ? "beats chance on every task" : "does NOT beat chance on " + string.Join(", ", below)
+                    + (o.Smoke ? $" (expected after --smoke's {o.Steps} updates; the full run trains {QuickstartOptions.DefaultSteps})" : "");
+                log.Detail($"{m.Name}: {verdict}");
             }
             log.Stage($"Done in {log.Elapsed.TotalSeconds:F0} s: {reportPath}, {plots.Length} plots in {Path.Combine(o.Output, "plots")}, students in {Path.Combine(o.Output, "models")}");
             return 0;
