@@ -98,29 +98,7 @@ public class FeatureBenchmarks
 
     private sealed class FeatureBenchmarkConfig : ManualConfig
     {
-        public FeatureBenchmarkConfig() => AddColumn(new AudioSecondsPerSecondColumn());
+        public FeatureBenchmarkConfig() => AddColumn(new AudioRateColumn(_ => 1, "Seconds of audio processed per second (1 s / Mean)", "F0", "AudioSecPerSec"));
     }
 
-    /// <summary>Seconds of audio per second of wall time (one operation = one second of audio).</summary>
-    private sealed class AudioSecondsPerSecondColumn : IColumn
-    {
-        public string Id => nameof(AudioSecondsPerSecondColumn);
-        public string ColumnName => "AudioSecPerSec";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Seconds of audio processed per second (1 s / Mean)";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats || stats.Mean <= 0) return "NA";
-            return (1e9 / stats.Mean).ToString("F0", System.Globalization.CultureInfo.InvariantCulture);
-        }
-    }
 }

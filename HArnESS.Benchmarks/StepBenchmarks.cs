@@ -241,25 +241,8 @@ public sealed class StepBenchmarkConfig : ManualConfig
     {
         AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(30), logOutput: true)).WithLaunchCount(1).WithWarmupCount(1)
             .WithIterationCount(3).WithInvocationCount(1).WithUnrollFactor(1));
-        AddColumn(new AudioRateColumn());
+        AddColumn(new AudioRateColumn(_ => StepCorpus.Batch * StepCorpus.Seconds,
+            "Audio seconds trained per wall-clock second: batch × seconds / mean time of one update"));
     }
 
-    private sealed class AudioRateColumn : IColumn
-    {
-        public string Id => nameof(AudioRateColumn);
-        public string ColumnName => "audio s/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Audio seconds trained per wall-clock second: batch × seconds / mean time of one update";
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-            summary[benchmarkCase]?.ResultStatistics?.Mean is { } ns
-                ? (StepCorpus.Batch * StepCorpus.Seconds / (ns / 1e9)).ToString("F2", CultureInfo.InvariantCulture)
-                : "NA";
-    }
 }

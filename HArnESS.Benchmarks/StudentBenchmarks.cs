@@ -107,30 +107,8 @@ public sealed class StudentBenchmarkConfig : ManualConfig
     {
         AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(20), logOutput: true)).WithLaunchCount(1).WithWarmupCount(1)
             .WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
-        AddColumn(new AudioSecondsPerSecondColumn());
+        AddColumn(new AudioRateColumn(c => (int)c.Parameters["Batch"] * StudentBenchmarks.Seconds,
+            "Seconds of 16 kHz audio processed per wall-clock second (batch × 4 s / mean time)", "F1"));
     }
 }
 
-/// <summary>Batch × <see cref="StudentBenchmarks.Seconds"/> of audio over the mean wall time.</summary>
-public sealed class AudioSecondsPerSecondColumn : IColumn
-{
-    public string Id => nameof(AudioSecondsPerSecondColumn);
-    public string ColumnName => "audio s/s";
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 0;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Seconds of 16 kHz audio processed per wall-clock second (batch × 4 s / mean time)";
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public bool IsAvailable(Summary summary) => true;
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-    {
-        var mean = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        if (mean is null) return "NA";
-        var batch = (int)benchmarkCase.Parameters["Batch"];
-        return (batch * StudentBenchmarks.Seconds / (mean.Value / 1e9)).ToString("F1");
-    }
-}

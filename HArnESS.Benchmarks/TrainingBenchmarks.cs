@@ -101,25 +101,8 @@ public sealed class TrainingBenchmarkConfig : ManualConfig
     {
         AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(30), logOutput: true)).WithLaunchCount(1).WithWarmupCount(1)
             .WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
-        AddColumn(new AudioRateColumn());
+        AddColumn(new AudioRateColumn(_ => TrainingBenchmarks.BatchSize * TrainingBenchmarks.Seconds,
+            "Audio seconds trained per wall-clock second: batch × seconds / mean time of one update", "F1"));
     }
 
-    private sealed class AudioRateColumn : IColumn
-    {
-        public string Id => nameof(AudioRateColumn);
-        public string ColumnName => "audio s/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Audio seconds trained per wall-clock second: batch × seconds / mean time of one update";
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-            summary[benchmarkCase]?.ResultStatistics?.Mean is { } ns
-                ? (TrainingBenchmarks.BatchSize * TrainingBenchmarks.Seconds / (ns / 1e9)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)
-                : "NA";
-    }
 }
